@@ -1,0 +1,188 @@
+/**
+ * `defineJobType`: a job type as code (handler, schemas) plus default settings that an
+ * admin may override at run time. Also the inference helpers that give call sites
+ * end-to-end types without generics.
+ */
+import { z } from 'zod';
+import type { BackoffPolicy } from './retry/backoff.js';
+import type { ClassifyError } from './retry/classify.js';
+import type { AbortReason, Priority } from './states.js';
+
+/** What a handler knows about the job it runs. */
+export interface JobContextInfo {
+  id: string;
+  type: string;
+  orgId: string;
+  ownerId: string;
+  /** 1 for the first attempt, 2 for the first retry… */
+  attempt: number;
+  retryCount: number;
+  maxRetries: number;
+}
+
+/** The second argument of every handler. */
+export interface JobContext<Checkpoint = unknown> {
+  job: JobContextInfo;
+  /** Last checkpoint saved by an earlier attempt (or earlier in this one), or `undefined`. */
+  readonly checkpoint: Checkpoint | undefined;
+  /** Reports progress 0..100 with an optional message. Throttled; the last value is always stored. */
+  progress(percent: number, message?: string): Promise<void>;
+  /** Saves a checkpoint; durable when the promise resolves. The next attempt sees it. */
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** Aborts on cancel, timeout, shutdown or lease loss; `signal.reason` says which. */
+  signal: AbortSignal & { reason?: AbortReason };
+}
+
+type AnySchema = z.ZodType;
+
+/** What `defineJobType` takes. */
+export interface JobTypeDefinition<
+  Name extends string,
+  InSchema extends AnySchema,
+  OutSchema extends AnySchema,
+  CpSchema extends AnySchema,
+> {
+  /** Unique per engine; matches /^[a-z0-9][a-z0-9._:-]{0,99}$/. */
+  name: Name;
+  /** (Default: name) */
+  displayName?: string;
+  input: InSchema;
+  /** Validated before completion; a mismatch is a permanent error. */
+  output?: OutSchema;
+  /** Type of saved checkpoints, validated on save. */
+  checkpoint?: CpSchema;
+  /** (Default: 'normal') */
+  priority?: Priority;
+  /** Per-attempt timeout. (Default: 300_000) */
+  timeoutMs?: number;
+  /** Retries after the first attempt. (Default: 3) */
+  maxRetries?: number;
+  /** (Defaults: baseMs 1_000, factor 2, maxMs 3_600_000, jitter 'full') */
+  backoff?: Partial<BackoffPolicy>;
+  /** (Default: true) */
+  enabled?: boolean;
+  /** Permission an actor must hold to submit. (Default: none) */
+  requiresPermission?: string | null;
+  /** Identical submits within this window are rejected; 0 turns dedup off. (Default: 300_000) */
+  dedupWindowMs?: number;
+  /** Override of the default transient/permanent rules for other thrown errors. */
+  classifyError?: ClassifyError;
+  handler(input: z.output<InSchema>, ctx: JobContext<z.output<CpSchema>>): Promise<z.input<OutSchema>>;
+}
+
+/** A registered job type: the definition with every default filled in. */
+export interface JobType<
+  Name extends string = string,
+  InSchema extends AnySchema = AnySchema,
+  OutSchema extends AnySchema = AnySchema,
+  CpSchema extends AnySchema = AnySchema,
+> {
+  readonly name: Name;
+  readonly displayName: string;
+  readonly input: InSchema;
+  readonly output: OutSchema | undefined;
+  readonly checkpoint: CpSchema | undefined;
+  readonly priority: Priority;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly backoff: BackoffPolicy;
+  readonly enabled: boolean;
+  readonly requiresPermission: string | null;
+  readonly dedupWindowMs: number;
+  readonly classifyError: ClassifyError | undefined;
+  readonly handler: (input: z.output<InSchema>, ctx: JobContext<z.output<CpSchema>>) => Promise<z.input<OutSchema>>;
+}
+
+/** Any job type, for collections. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobType = JobType<string, any, any, any>;
+
+/** The name union of a list of job types. */
+export type NameOf<T extends AnyJobType> = T['name'];
+/** The job type of a list with a given name. */
+export type TypeByName<T extends AnyJobType, N extends string> = Extract<T, { name: N }>;
+/** What callers pass to `submit` for a job type (zod input type). */
+export type InputOf<T extends AnyJobType> = z.input<T['input']>;
+/** The validated input a handler receives (zod output type). */
+export type ParsedInputOf<T extends AnyJobType> = z.output<T['input']>;
+/** The stored output of a completed job of this type. */
+export type OutputOf<T extends AnyJobType> = T extends JobType<string, AnySchema, infer O, AnySchema>
+  ? z.output<O>
+  : unknown;
+/** The checkpoint type of a job type. */
+export type CheckpointOf<T extends AnyJobType> = T extends JobType<string, AnySchema, AnySchema, infer C>
+  ? z.output<C>
+  : unknown;
+
+/** Valid job type names. */
+export const JOB_TYPE_NAME = /^[a-z0-9][a-z0-9._:-]{0,99}$/;
+
+const definitionSchema = z.object({
+  name: z.string().regex(JOB_TYPE_NAME, 'must match /^[a-z0-9][a-z0-9._:-]{0,99}$/'),
+  displayName: z.string().min(1).max(200).optional(),
+  priority: z.enum(['critical', 'high', 'normal', 'low']).optional(),
+  timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
+  maxRetries: z.number().int().min(0).max(1000).optional(),
+  backoff: z
+    .object({
+      baseMs: z.number().nonnegative().optional(),
+      factor: z.number().min(1).optional(),
+      maxMs: z.number().nonnegative().optional(),
+      jitter: z.enum(['full', 'equal', 'none']).optional(),
+    })
+    .strict()
+    .optional(),
+  enabled: z.boolean().optional(),
+  requiresPermission: z.string().min(1).max(200).nullable().optional(),
+  dedupWindowMs: z.number().int().min(0).optional(),
+});
+
+/**
+ * Defines a job type. The result is passed to `new JobEngine({ jobTypes: [...] })`.
+ *
+ * @throws TypeError naming the field when the definition is invalid.
+ * @example
+ * ```ts
+ * const resize = defineJobType({
+ *   name: 'resize-image',
+ *   input: z.object({ url: z.string().url() }),
+ *   output: z.object({ bytes: z.number() }),
+ *   async handler(input, ctx) {
+ *     await ctx.progress(50, 'Downloading');
+ *     return { bytes: 1024 };
+ *   },
+ * });
+ * ```
+ */
+export function defineJobType<
+  const Name extends string,
+  InSchema extends AnySchema,
+  OutSchema extends AnySchema = z.ZodUnknown,
+  CpSchema extends AnySchema = z.ZodUnknown,
+>(def: JobTypeDefinition<Name, InSchema, OutSchema, CpSchema>): JobType<Name, InSchema, OutSchema, CpSchema> {
+  const parsed = definitionSchema.safeParse(def);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new TypeError(`Invalid job type definition ${JSON.stringify(String(def?.name).slice(0, 100))}: ${issue.path.join('.')} ${issue.message}`);
+  }
+  if (!(def.input instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": input must be a zod schema`);
+  if (def.output !== undefined && !(def.output instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": output must be a zod schema`);
+  if (def.checkpoint !== undefined && !(def.checkpoint instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": checkpoint must be a zod schema`);
+  if (typeof def.handler !== 'function') throw new TypeError(`Job type "${def.name}": handler must be a function`);
+  return Object.freeze({
+    name: def.name,
+    displayName: def.displayName ?? def.name,
+    input: def.input,
+    output: def.output,
+    checkpoint: def.checkpoint,
+    priority: def.priority ?? 'normal',
+    timeoutMs: def.timeoutMs ?? 300_000,
+    maxRetries: def.maxRetries ?? 3,
+    backoff: { baseMs: 1_000, factor: 2, maxMs: 3_600_000, jitter: 'full' as const, ...def.backoff },
+    enabled: def.enabled ?? true,
+    requiresPermission: def.requiresPermission ?? null,
+    dedupWindowMs: def.dedupWindowMs ?? 300_000,
+    classifyError: def.classifyError,
+    handler: def.handler,
+  });
+}

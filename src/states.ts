@@ -1,0 +1,65 @@
+/**
+ * The one source of truth for job statuses, priorities and error types.
+ * Stores, the engine and validation all read these lists.
+ */
+
+/** Every status a job can be in. */
+export const JOB_STATUSES = [
+  'waiting',
+  'scheduled',
+  'queued',
+  'running',
+  'retrying',
+  'completed',
+  'canceled',
+  'dead_letter',
+] as const;
+/** A job's status. See the state diagram in the README. */
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Priorities, highest first. Higher priority is always claimed first. */
+export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+/** A job's priority. */
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Rank stored in the database: lower rank is claimed first. */
+export const PRIORITY_RANK: Readonly<Record<Priority, number>> = {
+  critical: 0,
+  high: 1,
+  normal: 2,
+  low: 3,
+};
+
+/** Statuses a job never leaves on its own (only an admin retry moves canceled/dead_letter). */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'canceled', 'dead_letter'];
+/** Statuses from which `cancel()` is allowed. */
+export const CANCELABLE_STATUSES: readonly JobStatus[] = [
+  'waiting',
+  'scheduled',
+  'queued',
+  'retrying',
+  'running',
+];
+/** Statuses from which an admin `retry()` is allowed. */
+export const RETRYABLE_STATUSES: readonly JobStatus[] = ['dead_letter', 'canceled'];
+/** Statuses a parent can end in that cancel its waiting dependents. */
+export const FAILED_PARENT_STATUSES: readonly JobStatus[] = ['dead_letter', 'canceled'];
+
+/** Why an attempt failed (or why a job was canceled by the engine). */
+export const ERROR_TYPES = [
+  'transient',
+  'permanent',
+  'timeout',
+  'worker_lost',
+  'dependency_failed',
+] as const;
+/** Classification of a job error. */
+export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/** Reasons a running handler's `ctx.signal` aborts with. */
+export type AbortReason = 'canceled' | 'timeout' | 'shutdown' | 'lease_lost';
+
+/** True when `status` is completed, canceled or dead_letter. */
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}

@@ -1,0 +1,314 @@
+/**
+ * THE storage seam: the only door to data. Every store (SQLite, Postgres, a third party's)
+ * implements {@link StorageAdapter}; the engine never sees SQL, transactions or drivers.
+ *
+ * Rules every store MUST follow:
+ * - Each method is atomic: it commits entirely or not at all.
+ * - Every write that changes a job's status appends exactly one history entry per transition,
+ *   in the same transaction as the change.
+ * - Time comes in as `now` (epoch ms). Stores never read the wall clock, except a store whose
+ *   `capabilities.databaseClock` is true, which judges lease expiry by the database clock.
+ * - Writes of a running attempt are fenced by `(jobId, attempt)`: `attempt` is the job's
+ *   monotonic attempt counter set by the claim. A write whose job is no longer `running` with
+ *   that attempt is refused (`lease_lost`) and changes nothing.
+ * - Claims order by priority rank, then `runAt`, then submission order (`seq`).
+ * - JSON payloads arrive already serialized (`…Json`) and size-checked by the engine.
+ */
+import type { ErrorType, JobStatus, Priority } from '../states.js';
+import type { Job, JobError, JobHistoryEntry, JobProgressEvent, JobStatusEvent, JobTypeSettings, Metrics } from '../types.js';
+
+/** What a store can do; the engine (and tests) branch on these, never on a store's name. */
+export interface StorageCapabilities {
+  /** Several processes may share this store (SQLite file, Postgres). False for `:memory:`. */
+  readonly multiProcess: boolean;
+  /** The store calls `subscribe` listeners when another process writes (LISTEN/NOTIFY). */
+  readonly pushWake: boolean;
+  /** Lease expiry is judged by the database clock instead of the `now` passed in. */
+  readonly databaseClock: boolean;
+}
+
+/** A job to insert, built and validated by the engine. */
+export interface NewJob {
+  id: string;
+  type: string;
+  orgId: string;
+  ownerId: string;
+  priority: Priority;
+  /** The validated input, returned as-is in the inserted {@link Job}. */
+  input: unknown;
+  /** `JSON.stringify(input)`, stored. */
+  inputJson: string;
+  maxRetries: number;
+  timeoutMs: number;
+  /** Due time (epoch ms). `runAt > now` makes the job `scheduled` (or `waiting` on parents). */
+  runAt: number;
+  /** Parent job ids, deduplicated; every one MUST exist in `orgId`. */
+  dependsOn: string[];
+  dedupHash: string | null;
+  /**
+   * When > 0: reject the job as `duplicate` if a job with the same `dedupHash` created after
+   * `now - dedupWindowMs` exists whose status is not canceled/dead_letter. Within one batch,
+   * a later identical job is a duplicate of the earlier one. MUST hold across processes.
+   */
+  dedupWindowMs: number;
+}
+
+/** Request of {@link StorageAdapter.insertJobs}. */
+export interface InsertJobsRequest {
+  jobs: NewJob[];
+  /** Actor recorded in the creation history entries. */
+  actorId: string;
+  now: number;
+  /**
+   * true: all or nothing (submitMany). If any job is rejected, nothing is written and every
+   * job that would have been inserted reports `{ kind: 'not_written' }`.
+   * false: each job stands alone (group commit of independent submits).
+   */
+  atomic: boolean;
+}
+
+/** Per-job result of an insert, in request order. */
+export type InsertOutcome =
+  /**
+   * Written. Initial status: `canceled` (error `dependency_failed`) if a parent is canceled or
+   * dead_letter; else `waiting` if a parent is not completed; else `scheduled` if
+   * `runAt > now`; else `queued`. One history entry `null → status`, attempt 0.
+   */
+  | { kind: 'inserted'; job: Job }
+  | { kind: 'duplicate'; existingJobId: string }
+  /** A parent id does not exist in the job's org. */
+  | { kind: 'parent_not_found'; parentId: string }
+  /** Atomic batch rejected because of another job in it. */
+  | { kind: 'not_written' };
+
+/** Request of {@link StorageAdapter.claimJobs}. */
+export interface ClaimJobsRequest {
+  /** Identifies the claiming engine (recorded as `lease_owner` and history actor). */
+  workerId: string;
+  /** Only jobs of these types are claimed (the types this worker can run). */
+  types: readonly string[];
+  /** At most this many jobs. */
+  limit: number;
+  now: number;
+  leaseMs: number;
+}
+
+/** A job claimed for one attempt. */
+export interface ClaimedJob {
+  /** The job after the claim: `running`, `startedAt = now`, `attempt` incremented. */
+  job: Job;
+  /** Fencing token of this attempt: the job's monotonic attempt counter (1 for the first). */
+  attempt: number;
+}
+
+/** Request of {@link StorageAdapter.renewLeases}. */
+export interface RenewLeasesRequest {
+  workerId: string;
+  leases: { jobId: string; attempt: number }[];
+  now: number;
+  leaseMs: number;
+}
+
+/** Result of a heartbeat: each lease is renewed, canceled (abort the handler), or lost. */
+export interface RenewLeasesResult {
+  renewed: string[];
+  /** The job was canceled while running this attempt. */
+  canceled: string[];
+  /** The job is no longer running this attempt (rescued, settled elsewhere, deleted). */
+  lost: string[];
+}
+
+/** Request of {@link StorageAdapter.recordProgress}. */
+export interface RecordProgressRequest {
+  jobId: string;
+  attempt: number;
+  progress: number;
+  message: string | null;
+  now: number;
+}
+
+/** Request of {@link StorageAdapter.saveCheckpoint}. */
+export interface SaveCheckpointRequest {
+  jobId: string;
+  attempt: number;
+  checkpointJson: string;
+  now: number;
+}
+
+/** How an attempt ended. */
+export type AttemptOutcome =
+  | { kind: 'completed'; output: unknown; outputJson: string }
+  /**
+   * Failed. `retryAt` set: → `retrying` (retryCount + 1, nextRetryAt = runAt = retryAt).
+   * `retryAt` null: → `dead_letter`, and waiting dependents are canceled (`dependency_failed`).
+   */
+  | { kind: 'failed'; error: JobError; retryAt: number | null }
+  /** Handed back (graceful shutdown): `running → queued`, retryCount unchanged. */
+  | { kind: 'released'; message: string };
+
+/** One settle of {@link StorageAdapter.settleJobs}. */
+export interface SettleRequest {
+  jobId: string;
+  attempt: number;
+  outcome: AttemptOutcome;
+  /** History actor, e.g. `engine:<workerId>`. */
+  actorId: string;
+  /** Rescuer only: settle only if the lease has expired (judged at `now` or by the DB clock). */
+  onlyIfLeaseExpired?: boolean;
+}
+
+/** Per-settle result, in request order. */
+export type SettleOutcome =
+  /** `transitions` lists every status change made, the job's own first, then dependents'. */
+  | { kind: 'settled'; job: Job; transitions: number }
+  | { kind: 'lease_lost' };
+
+/** Request of {@link StorageAdapter.cancelJob}. */
+export interface CancelJobRequest {
+  jobId: string;
+  /** Restrict to one org; `null` for admins. */
+  orgId: string | null;
+  actorId: string;
+  now: number;
+}
+
+/** Result of a cancel. A canceled running job keeps its lease fields so its worker learns of it. */
+export type CancelOutcome =
+  | { kind: 'canceled'; job: Job }
+  | { kind: 'invalid_state'; status: JobStatus }
+  | { kind: 'not_found' };
+
+/** Request of {@link StorageAdapter.retryJob}. */
+export interface RetryJobRequest {
+  jobId: string;
+  orgId: string | null;
+  actorId: string;
+  now: number;
+}
+
+/**
+ * Result of an admin retry: `dead_letter|canceled → queued` (or `waiting` while a parent is
+ * not completed), retryCount 0, error/nextRetryAt/canceledAt/canceledBy/completedAt cleared.
+ * `parent_failed`: a parent is canceled/dead_letter, retry the parent first.
+ */
+export type RetryOutcome =
+  | { kind: 'requeued'; job: Job }
+  | { kind: 'invalid_state'; status: JobStatus }
+  | { kind: 'parent_failed'; parentId: string }
+  | { kind: 'not_found' };
+
+/** An attempt whose lease expired, found by {@link StorageAdapter.findExpiredLeases}. */
+export interface ExpiredLease {
+  job: Job;
+  attempt: number;
+}
+
+/** Filters of {@link StorageAdapter.listJobs}; `orgId: null` means every org. */
+export interface ListJobsRequest {
+  orgId: string | null;
+  statuses: JobStatus[] | null;
+  types: string[] | null;
+  ownerId: string | null;
+  createdAfter: number | null;
+  createdBefore: number | null;
+  limit: number;
+  /** Opaque cursor returned by a previous call. Order: createdAt desc, then seq desc. */
+  cursor: string | null;
+}
+
+/** Event cursor: opaque to the engine. */
+export type EventCursor = string;
+
+/** An event read from the store's event tail. */
+export type StoreEvent =
+  | { kind: 'status'; event: JobStatusEvent }
+  | { kind: 'progress'; event: JobProgressEvent };
+
+/** A stored admin change of a job type. */
+export interface JobTypeAuditEntry {
+  name: string;
+  actorId: string;
+  at: Date;
+  changes: Partial<JobTypeSettings>;
+}
+
+/** The contract every store implements. See the module comment for the rules. */
+export interface StorageAdapter {
+  readonly capabilities: StorageCapabilities;
+
+  /** Creates or upgrades the schema. Idempotent; safe when many processes call it at once. */
+  migrate(): Promise<void>;
+  /** Releases connections and handles. Idempotent. */
+  close(): Promise<void>;
+
+  // ── job types ────────────────────────────────────────────────────────────────
+  /** Every stored override, by type name. */
+  loadJobTypeSettings(): Promise<Record<string, Partial<JobTypeSettings>>>;
+  /** Merges `changes` into the stored override of `name` and appends an audit entry, atomically. */
+  updateJobTypeSettings(req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number }): Promise<void>;
+  /** Audit trail of one type, oldest first. */
+  listJobTypeAudit(req: { name: string }): Promise<JobTypeAuditEntry[]>;
+
+  // ── jobs: writes ─────────────────────────────────────────────────────────────
+  insertJobs(req: InsertJobsRequest): Promise<InsertOutcome[]>;
+  /**
+   * Promotes due `scheduled`/`retrying` jobs to `queued` (with history), then claims up to
+   * `limit` `queued` jobs of `types` in claim order: `running`, attempt + 1, `startedAt = now`,
+   * lease owner `workerId`, lease expiry `now + leaseMs`. No job is ever claimed twice.
+   */
+  claimJobs(req: ClaimJobsRequest): Promise<ClaimedJob[]>;
+  renewLeases(req: RenewLeasesRequest): Promise<RenewLeasesResult>;
+  /** Stores progress on the job and appends a progress event. Fenced. */
+  recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'>;
+  /** Stores the checkpoint on the job. Fenced; durable when it resolves. */
+  saveCheckpoint(req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'>;
+  /**
+   * Ends attempts, one transaction for the batch, each settle fenced on its own. Completion
+   * releases `waiting` dependents whose parents are now all completed (to `scheduled` if their
+   * runAt is later than now, else `queued`); dead_letter cascades cancel to waiting dependents.
+   */
+  settleJobs(req: { settles: SettleRequest[]; now: number }): Promise<SettleOutcome[]>;
+  /** Cancels a live job (and, transitively, its waiting dependents with `dependency_failed`). */
+  cancelJob(req: CancelJobRequest): Promise<CancelOutcome>;
+  retryJob(req: RetryJobRequest): Promise<RetryOutcome>;
+  /** Promotes due scheduled/retrying jobs to queued; returns how many. For non-worker engines. */
+  promoteDueJobs(req: { now: number; limit: number }): Promise<number>;
+  /** Running attempts whose lease expired before `now` (or the DB clock), oldest first. */
+  findExpiredLeases(req: { now: number; limit: number }): Promise<ExpiredLease[]>;
+  /**
+   * Deletes up to `limit` completed/canceled/dead_letter jobs whose `updatedAt` is before
+   * `finishedBefore`, with their history, dependency rows and progress events. Never a live
+   * job. Returns how many jobs were deleted.
+   */
+  pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number>;
+
+  // ── jobs: reads ──────────────────────────────────────────────────────────────
+  getJob(req: { id: string; orgId: string | null }): Promise<Job | null>;
+  listJobs(req: ListJobsRequest): Promise<{ items: Job[]; nextCursor: string | null }>;
+  /** Every transition of a job, oldest first. */
+  listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]>;
+  /** Earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */
+  nextDueAt(): Promise<number | null>;
+  collectMetrics(req: { orgId: string | null; since: number; now: number }): Promise<Metrics>;
+
+  // ── cross-process ────────────────────────────────────────────────────────────
+  /**
+   * Events committed after `after`, in commit order (status events of one job in the order of
+   * its transitions), at most `limit`. `after: null` returns no events and the cursor of the
+   * current end, so a new engine starts from now.
+   */
+  readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor }>;
+  /**
+   * pushWake stores only: calls `onNotice` soon after another process commits a new job or an
+   * event. Returns an unsubscribe function.
+   */
+  subscribe?(onNotice: () => void): Promise<() => Promise<void>>;
+  /**
+   * Maintenance leadership: returns true when `ownerId` holds (or now acquires, or renews)
+   * the named lease until `now + ttlMs`.
+   */
+  acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean>;
+}
+
+/** Re-exported for stores. */
+export type { ErrorType, JobStatus, Priority };

@@ -100,7 +100,7 @@ export type AnyJobType = JobType<string, any, any, any>;
 /** The name union of a list of job types. */
 export type NameOf<T extends AnyJobType> = T['name'];
 /** The job type of a list with a given name. */
-export type TypeByName<T extends AnyJobType, N extends string> = Extract<T, { name: N }>;
+export type TypeByName<T extends AnyJobType, N extends string> = string extends T['name'] ? T : Extract<T, { name: N }>;
 /** What callers pass to `submit` for a job type (zod input type). */
 export type InputOf<T extends AnyJobType> = z.input<T['input']>;
 /** The validated input a handler receives (zod output type). */

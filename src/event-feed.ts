@@ -1,0 +1,82 @@
+/**
+ * Delivers job events from the store's event tail. Every status and progress event, whichever
+ * process caused it, reaches this engine's listeners through here, in commit order. A local
+ * write pokes the feed so local listeners hear it at once; other processes' writes arrive on
+ * the next poll (`pollIntervalMs`) or store notice.
+ */
+import type { EventCursor, StorageAdapter } from './storage/adapter.js';
+import type { SafeEmitter } from './events.js';
+
+const PAGE = 500;
+
+/** Tails the store and emits `job:status` / `job:progress`. */
+export class EventFeed {
+  #cursor: EventCursor | null = null;
+  #reading: Promise<void> | null = null;
+  #again = false;
+  #stopped = true;
+
+  constructor(
+    private readonly storage: StorageAdapter,
+    private readonly emitter: SafeEmitter,
+    private readonly reportError: (error: unknown, source: string) => void,
+  ) {}
+
+  /** Starts at the current end of the tail: history before start is not replayed. */
+  async start(): Promise<void> {
+    this.#cursor = (await this.storage.readEvents({ after: null, limit: 0 })).cursor;
+    this.#stopped = false;
+  }
+
+  /** Reads what is new, soon; calls made while a read is running fold into one more read. */
+  poke(): void {
+    if (this.#stopped) return;
+    if (this.#reading) {
+      this.#again = true;
+      return;
+    }
+    this.#reading = this.#readAll().finally(() => {
+      this.#reading = null;
+      if (this.#again) {
+        this.#again = false;
+        this.poke();
+      }
+    });
+  }
+
+  /** Waits for reads in flight, then stops. */
+  async stop(): Promise<void> {
+    await this.flush();
+    this.#stopped = true;
+  }
+
+  /** Resolves once everything committed so far has been delivered. */
+  async flush(): Promise<void> {
+    if (this.#stopped) return;
+    this.poke();
+    while (this.#reading) await this.#reading;
+  }
+
+  async #readAll(): Promise<void> {
+    try {
+      for (;;) {
+        this.#again = false;
+        if (!this.emitter.hasJobListeners()) {
+          // Nobody listens: skip to the end instead of building events no one reads.
+          this.#cursor = (await this.storage.readEvents({ after: null, limit: 0 })).cursor;
+          return;
+        }
+        const { events, cursor } = await this.storage.readEvents({ after: this.#cursor, limit: PAGE });
+        this.#cursor = cursor;
+        for (const e of events) {
+          if (e.kind === 'status') this.emitter.safeEmit('job:status', e.event);
+          else this.emitter.safeEmit('job:progress', e.event);
+        }
+        if (events.length < PAGE) return;
+        await new Promise<void>((resolve) => setImmediate(resolve)); // yield between pages
+      }
+    } catch (error) {
+      this.reportError(error, 'events');
+    }
+  }
+}

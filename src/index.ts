@@ -1,0 +1,39 @@
+/**
+ * jobwing: an embeddable background-job engine for Node.js.
+ * SQLite by default; PostgreSQL through `jobwing/postgres`.
+ */
+export { JobEngine, type JobEngineOptions, type StopOptions } from './engine.js';
+export { JobClient, type JobId, type TypedJob, type SubmitManyEntry } from './client.js';
+export {
+  defineJobType,
+  JOB_TYPE_NAME,
+  type AnyJobType,
+  type CheckpointOf,
+  type InputOf,
+  type JobContext,
+  type JobContextInfo,
+  type JobType,
+  type JobTypeDefinition,
+  type NameOf,
+  type OutputOf,
+  type ParsedInputOf,
+  type TypeByName,
+} from './define-job-type.js';
+export { sqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
+export * from './errors.js';
+export { computeBackoff, DEFAULT_BACKOFF, type BackoffPolicy } from './retry/backoff.js';
+export { classifyError, type ClassifyError, type ErrorClass } from './retry/classify.js';
+export {
+  JOB_STATUSES,
+  PRIORITIES,
+  ERROR_TYPES,
+  isTerminal,
+  type AbortReason,
+  type ErrorType,
+  type JobStatus,
+  type Priority,
+} from './states.js';
+export type { EngineErrorEvent, JobwingEventName, JobwingEvents } from './events.js';
+export type { Clock } from './clock.js';
+export type * from './types.js';
+export type * from './storage/adapter.js';

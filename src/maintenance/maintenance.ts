@@ -1,0 +1,77 @@
+/**
+ * Background upkeep, run by one elected leader among the engines sharing a store:
+ * rescue expired leases, promote due scheduled/retrying jobs (so metrics stay right even
+ * without workers), and prune finished jobs daily. Leadership is a lease in the store, renewed
+ * every tick; when the leader dies another engine takes over after `leaseMs`.
+ */
+import type { Clock, TimerHandle } from '../clock.js';
+import type { JobRegistry } from '../registry.js';
+import type { StorageAdapter } from '../storage/adapter.js';
+import { pruneFinishedJobs } from './pruner.js';
+import { rescueExpiredLeases } from './rescuer.js';
+
+const DAY_MS = 86_400_000;
+
+/** Options of {@link Maintenance}. */
+export interface MaintenanceOptions {
+  storage: StorageAdapter;
+  registry: JobRegistry;
+  clock: Clock;
+  workerId: string;
+  leaseMs: number;
+  retentionMaxAgeMs: number;
+  random: () => number;
+  reportError(error: unknown, source: string): void;
+  onWrite(): void;
+}
+
+/** Runs the leader-gated maintenance tick every `leaseMs / 3`. */
+export class Maintenance {
+  #timer: TimerHandle | null = null;
+  #running: Promise<void> | null = null;
+  #stopped = true;
+  #lastPruneAt: number | null = null;
+
+  constructor(private readonly o: MaintenanceOptions) {}
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) this.o.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** One maintenance pass; exposed so tests and `drain` can run it on demand. */
+  async tick(): Promise<void> {
+    const { storage, clock, workerId, leaseMs } = this.o;
+    const leader = await storage.acquireLeadership({ name: 'maintenance', ownerId: workerId, now: clock.now(), ttlMs: leaseMs });
+    if (!leader) return;
+    let changed = 0;
+    changed += await rescueExpiredLeases({ ...this.o, limit: 500 });
+    changed += await storage.promoteDueJobs({ now: clock.now(), limit: 1000 });
+    const now = clock.now();
+    if (this.#lastPruneAt === null || now - this.#lastPruneAt >= DAY_MS) {
+      this.#lastPruneAt = now;
+      changed += await pruneFinishedJobs(storage, now - this.o.retentionMaxAgeMs);
+    }
+    if (changed > 0) this.o.onWrite();
+  }
+
+  #schedule(delay: number): void {
+    if (this.#stopped) return;
+    this.#timer = this.o.clock.setTimeout(() => {
+      this.#timer = null;
+      this.#running = this.tick()
+        .catch((error: unknown) => this.o.reportError(error, 'maintenance'))
+        .finally(() => {
+          this.#running = null;
+          this.#schedule(Math.max(1, Math.floor(this.o.leaseMs / 3)));
+        });
+    }, delay);
+  }
+}

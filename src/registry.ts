@@ -1,0 +1,113 @@
+/**
+ * The job type registry: code definitions merged with admin overrides stored in the store.
+ * Overrides are reloaded every `pollIntervalMs`, so a change made by any engine is in force
+ * on every engine sharing the store within that interval.
+ */
+import { z } from 'zod';
+import type { AnyJobType } from './define-job-type.js';
+import { UnknownJobTypeError, ValidationError } from './errors.js';
+import { toIssues, validationError } from './validation.js';
+import { PRIORITIES } from './states.js';
+import type { JobTypeInfo, JobTypeSettings } from './types.js';
+
+/** Schema of an admin change: only these fields, each validated. */
+export const jobTypeSettingsSchema = z
+  .object({
+    displayName: z.string().min(1).max(200),
+    priority: z.enum(PRIORITIES),
+    timeoutMs: z.number().int().positive().max(2_147_483_647),
+    maxRetries: z.number().int().min(0).max(1000),
+    enabled: z.boolean(),
+    requiresPermission: z.string().min(1).max(200).nullable(),
+    dedupWindowMs: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
+
+/** Looks job types up by name and answers the settings in force. */
+export class JobRegistry {
+  readonly #types = new Map<string, AnyJobType>();
+  #overrides: Record<string, Partial<JobTypeSettings>> = {};
+  #infoCache = new Map<string, JobTypeInfo>();
+
+  constructor(types: readonly AnyJobType[]) {
+    for (const t of types) {
+      if (!t || typeof t.name !== 'string' || typeof t.handler !== 'function') {
+        throw new TypeError('jobTypes must contain results of defineJobType()');
+      }
+      if (this.#types.has(t.name)) throw new TypeError(`Job type "${t.name}" is registered twice`);
+      this.#types.set(t.name, t);
+    }
+  }
+
+  /** True when a type called `name` is registered. */
+  has(name: string): boolean {
+    return this.#types.has(name);
+  }
+
+  /** Names of every registered type. */
+  names(): string[] {
+    return [...this.#types.keys()];
+  }
+
+  /**
+   * The type called `name`. A Map lookup, so `__proto__`, `constructor` and other
+   * non-registered strings never resolve (S5).
+   * @throws UnknownJobTypeError
+   */
+  get(name: unknown): AnyJobType {
+    const t = typeof name === 'string' ? this.#types.get(name) : undefined;
+    if (!t) throw new UnknownJobTypeError(typeof name === 'string' ? name : String(name));
+    return t;
+  }
+
+  /** Settings in force for `name`: the definition's defaults with stored overrides applied. */
+  info(name: string): JobTypeInfo {
+    const cached = this.#infoCache.get(name);
+    if (cached) return cached;
+    const t = this.get(name);
+    const o = this.#overrides[name] ?? {};
+    const info: JobTypeInfo = {
+      name: t.name,
+      displayName: o.displayName ?? t.displayName,
+      priority: o.priority ?? t.priority,
+      timeoutMs: o.timeoutMs ?? t.timeoutMs,
+      maxRetries: o.maxRetries ?? t.maxRetries,
+      enabled: o.enabled ?? t.enabled,
+      requiresPermission: o.requiresPermission !== undefined ? o.requiresPermission : t.requiresPermission,
+      dedupWindowMs: o.dedupWindowMs ?? t.dedupWindowMs,
+    };
+    this.#infoCache.set(name, info);
+    return info;
+  }
+
+  /** Every registered type's settings in force. */
+  list(): JobTypeInfo[] {
+    return this.names().map((n) => this.info(n));
+  }
+
+  /** Replaces the stored overrides (unknown names are kept but unused). Invalid stored values are ignored. */
+  applyOverrides(overrides: Record<string, Partial<JobTypeSettings>>): void {
+    const clean: Record<string, Partial<JobTypeSettings>> = {};
+    for (const [name, value] of Object.entries(overrides)) {
+      const parsed = jobTypeSettingsSchema.safeParse(value);
+      if (parsed.success) clean[name] = parsed.data;
+    }
+    this.#overrides = clean;
+    this.#infoCache.clear();
+  }
+
+  /**
+   * Validates an admin change.
+   * @throws UnknownJobTypeError, ValidationError naming the field
+   */
+  validateChange(name: unknown, changes: unknown): { name: string; changes: Partial<JobTypeSettings> } {
+    const t = this.get(name);
+    const parsed = jobTypeSettingsSchema.safeParse(changes);
+    if (!parsed.success) throw validationError('job type settings', toIssues(parsed.error));
+    if (Object.keys(parsed.data).length === 0) {
+      throw new ValidationError('Invalid job type settings: no field to change', [{ path: [], message: 'no field to change' }]);
+    }
+    return { name: t.name, changes: parsed.data };
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The scheduler loop: free slots → claim (priority, runAt, submission order) → run.
+ * Wakes at once on a local submit, a finished job or a store notice; otherwise sleeps until
+ * the next due job or `pollIntervalMs`, whichever comes first. Settles are group-committed.
+ */
+import type { Clock, TimerHandle } from '../clock.js';
+import { BatchQueue } from '../batch-queue.js';
+import type { JobRegistry } from '../registry.js';
+import type { ClaimedJob, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
+import { JobRunner } from './job-runner.js';
+import { LeaseKeeper } from './lease-keeper.js';
+
+/** Options of the loop, taken from the engine's options. */
+export interface DispatchLoopOptions {
+  storage: StorageAdapter;
+  registry: JobRegistry;
+  clock: Clock;
+  workerId: string;
+  concurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  payloadLimitBytes: number;
+  random: () => number;
+  reportError(error: unknown, source: string): void;
+  /** Called after every store write this loop makes, so the engine can deliver events at once. */
+  onWrite(): void;
+}
+
+const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Claims and runs jobs while started. */
+export class DispatchLoop {
+  readonly #o: DispatchLoopOptions;
+  readonly #runners = new Map<string, { runner: JobRunner; done: Promise<void> }>();
+  readonly #settleQueue: BatchQueue<SettleRequest, SettleOutcome>;
+  readonly #leaseKeeper: LeaseKeeper;
+  #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  #timer: TimerHandle | null = null;
+  #tick: Promise<void> | null = null;
+  #wakeScheduled = false;
+  #again = false;
+  /** True when the last claim found fewer jobs than free slots (nothing more is due). */
+  #exhausted = false;
+  #abandonSettles = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: DispatchLoopOptions) {
+    this.#o = options;
+    this.#settleQueue = new BatchQueue((reqs) => this.#settleWithRetry(reqs), 500);
+    this.#leaseKeeper = new LeaseKeeper({
+      storage: options.storage,
+      clock: options.clock,
+      workerId: options.workerId,
+      leaseMs: options.leaseMs,
+      runners: () => [...this.#runners.values()].map((r) => r.runner),
+      reportError: options.reportError,
+    });
+  }
+
+  /** Number of attempts running in this process. */
+  get runningCount(): number {
+    return this.#runners.size;
+  }
+
+  start(): void {
+    this.#state = 'running';
+    this.#abandonSettles = false;
+    this.#leaseKeeper.start();
+    this.wake();
+  }
+
+  /** Claims as soon as possible (a submit, a freed slot or a store notice). */
+  wake(): void {
+    if (this.#state !== 'running') return;
+    this.#exhausted = false;
+    if (this.#tick) {
+      this.#again = true;
+      return;
+    }
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    if (this.#timer) {
+      this.#o.clock.clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    // Yield to the event loop first: a burst of wake-ups becomes one claim.
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      if (this.#state !== 'running' || this.#tick) return;
+      this.#tick = this.#claimLoop().finally(() => {
+        this.#tick = null;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        } else this.#notifyIdle();
+      });
+    });
+  }
+
+  /** Aborts the local attempt of `jobId`, if this process runs it (fast path of cancel). */
+  abortLocal(jobId: string, reason: 'canceled'): void {
+    this.#runners.get(jobId)?.runner.abort(reason);
+  }
+
+  /**
+   * Resolves when nothing due is left to claim and nothing runs in this process
+   * (used by `drain()` in jobwing/testing).
+   */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      if (this.#state !== 'running') return;
+      if (!this.#tick && !this.#wakeScheduled && this.#exhausted && this.#runners.size === 0) {
+        await this.#settleQueue.idle();
+        if (this.#runners.size === 0 && this.#exhausted && !this.#tick && !this.#wakeScheduled) return;
+      }
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+  }
+
+  /**
+   * Graceful stop: no new claims; waits for running attempts up to `graceMs`, then aborts the
+   * rest with 'shutdown' (they are released back to `queued`), and flushes pending settles.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'idle') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#tick;
+    let graceOver = false;
+    const endGrace = () => {
+      graceOver = true;
+      for (const { runner } of this.#runners.values()) runner.abort('shutdown');
+    };
+    // graceMs 0 aborts at once, without a timer (also under a fake clock nobody advances).
+    const grace = graceMs > 0 ? this.#o.clock.setTimeout(endGrace, graceMs) : null;
+    if (!grace) endGrace();
+    await Promise.all([...this.#runners.values()].map((r) => r.done));
+    // Settles still failing after the grace period are abandoned: the leases expire and
+    // another engine's rescuer takes those jobs over.
+    if (grace) this.#o.clock.clearTimeout(grace);
+    if (graceOver) this.#abandonSettles = true;
+    else {
+      const abandon = this.#o.clock.setTimeout(() => (this.#abandonSettles = true), graceMs);
+      await this.#settleQueue.idle();
+      this.#o.clock.clearTimeout(abandon);
+    }
+    await this.#settleQueue.idle();
+    await this.#leaseKeeper.stop();
+    this.#state = 'stopped';
+    this.#notifyIdle();
+  }
+
+  async #claimLoop(): Promise<void> {
+    const { storage, registry, clock, workerId, concurrency, leaseMs } = this.#o;
+    for (;;) {
+      this.#again = false;
+      const free = concurrency - this.#runners.size;
+      if (free <= 0 || this.#state !== 'running') return; // a finishing attempt wakes us
+      let claimed;
+      try {
+        claimed = await storage.claimJobs({ workerId, types: registry.names(), limit: free, now: clock.now(), leaseMs });
+      } catch (error) {
+        this.#o.reportError(error, 'claim');
+        this.#sleep(this.#o.pollIntervalMs);
+        return;
+      }
+      if (claimed.length > 0) this.#o.onWrite();
+      for (const c of claimed) this.#startRunner(c);
+      if (claimed.length < free) {
+        if (this.#again) continue; // a submit arrived during the claim
+        this.#exhausted = true;
+        await this.#sleepUntilNextDue();
+        return;
+      }
+      await nextMacrotask(); // never hold the event loop across batches
+    }
+  }
+
+  #startRunner(claimed: ClaimedJob): void {
+    // Claims are restricted to registered types, so the lookup cannot miss.
+    const type = this.#o.registry.get(claimed.job.type);
+    const runner = new JobRunner(claimed, type, {
+      storage: this.#o.storage,
+      clock: this.#o.clock,
+      workerId: this.#o.workerId,
+      payloadLimitBytes: this.#o.payloadLimitBytes,
+      random: this.#o.random,
+      settle: (req) => this.#settleQueue.add(req),
+      reportError: this.#o.reportError,
+    });
+    const done = runner.run().finally(() => {
+      this.#runners.delete(claimed.job.id);
+      this.wake();
+      this.#notifyIdle();
+    });
+    this.#runners.set(claimed.job.id, { runner, done });
+  }
+
+  async #sleepUntilNextDue(): Promise<void> {
+    const { clock, pollIntervalMs } = this.#o;
+    let delay = pollIntervalMs;
+    try {
+      const due = await this.#o.storage.nextDueAt();
+      if (due !== null) delay = Math.min(pollIntervalMs, Math.max(0, due - clock.now()));
+    } catch (error) {
+      this.#o.reportError(error, 'next-due');
+    }
+    this.#sleep(delay);
+  }
+
+  #sleep(ms: number): void {
+    if (this.#state !== 'running') return;
+    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = null;
+      this.wake();
+    }, ms);
+  }
+
+  /** Writes a batch of settles, retrying store errors with backoff (R9) until it succeeds. */
+  async #settleWithRetry(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
+    let delay = 50;
+    for (;;) {
+      try {
+        const res = await this.#o.storage.settleJobs({ settles: reqs, now: this.#o.clock.now() });
+        this.#o.onWrite();
+        return res;
+      } catch (error) {
+        this.#o.reportError(error, 'settle');
+        if (this.#abandonSettles) throw error;
+        await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Runs one claimed attempt: builds the handler context, enforces the timeout, turns the
+ * handler's result or error into an {@link AttemptOutcome}, and settles it through the
+ * engine's settle queue. Every write carries the attempt number (fencing).
+ */
+import type { AnyJobType, JobContext } from '../define-job-type.js';
+import { InvalidStateError, ValidationError } from '../errors.js';
+import { toIssues, validationError } from '../validation.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { MAX_MESSAGE_BYTES, serializePayload, truncate } from '../payload.js';
+import { computeBackoff } from '../retry/backoff.js';
+import { classifyError } from '../retry/classify.js';
+import type { AbortReason } from '../states.js';
+import type { AttemptOutcome, ClaimedJob, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
+import type { Job, JobError } from '../types.js';
+
+/** What a runner needs from the engine. */
+export interface RunnerDeps {
+  storage: StorageAdapter;
+  clock: Clock;
+  workerId: string;
+  payloadLimitBytes: number;
+  /** Random source for backoff jitter. */
+  random: () => number;
+  settle(req: SettleRequest): Promise<SettleOutcome>;
+  reportError(error: unknown, source: string): void;
+}
+
+type RaceResult =
+  | { kind: 'value'; value: unknown }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'aborted'; reason: AbortReason };
+
+/** One attempt of one job, from claim to settle. */
+export class JobRunner {
+  readonly job: Job;
+  readonly attempt: number;
+  readonly #type: AnyJobType;
+  readonly #deps: RunnerDeps;
+  readonly #controller = new AbortController();
+  #checkpoint: unknown;
+  #latestProgress: { progress: number; message: string | null; at: number } | null = null;
+  #progressWrite: Promise<void> | null = null;
+
+  constructor(claimed: ClaimedJob, type: AnyJobType, deps: RunnerDeps) {
+    this.job = claimed.job;
+    this.attempt = claimed.attempt;
+    this.#type = type;
+    this.#deps = deps;
+    this.#checkpoint = claimed.job.checkpoint ?? undefined;
+  }
+
+  /** Aborts the handler's signal with `reason` (first reason wins). */
+  abort(reason: AbortReason): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  /** Why the attempt was aborted, if it was. */
+  get abortReason(): AbortReason | undefined {
+    return this.#controller.signal.aborted ? (this.#controller.signal.reason as AbortReason) : undefined;
+  }
+
+  /** Runs the handler and settles the attempt. Never rejects. */
+  async run(): Promise<void> {
+    const { clock } = this.#deps;
+    const timer: TimerHandle = clock.setTimeout(() => this.abort('timeout'), this.job.timeoutMs);
+    let result: RaceResult;
+    try {
+      result = await this.#race();
+    } finally {
+      clock.clearTimeout(timer);
+    }
+    const outcome = this.#toOutcome(result);
+    if (!outcome) return; // canceled or lease lost: the store already moved on; drop the result
+    await this.#progressWrite; // the last progress value lands before the final state
+    try {
+      const settled = await this.#deps.settle({
+        jobId: this.job.id,
+        attempt: this.attempt,
+        outcome,
+        actorId: `engine:${this.#deps.workerId}`,
+      });
+      if (settled.kind === 'lease_lost') this.abort('lease_lost');
+    } catch (error) {
+      // The settle queue retries store errors itself; reaching here means the engine stopped
+      // before it could write. The lease expires and the rescuer takes over.
+      this.#deps.reportError(error, 'settle');
+    }
+  }
+
+  #race(): Promise<RaceResult> {
+    const signal = this.#controller.signal;
+    const aborted = new Promise<RaceResult>((resolve) => {
+      if (signal.aborted) resolve({ kind: 'aborted', reason: signal.reason as AbortReason });
+      else signal.addEventListener('abort', () => resolve({ kind: 'aborted', reason: signal.reason as AbortReason }), { once: true });
+    });
+    const handled = Promise.resolve()
+      .then(() => this.#type.handler(this.job.input, this.#context()))
+      .then(
+        (value): RaceResult => ({ kind: 'value', value }),
+        (error: unknown): RaceResult => ({ kind: 'error', error }),
+      );
+    // A handler that ignores its signal keeps running, but its late result is discarded.
+    return Promise.race([handled, aborted]);
+  }
+
+  #toOutcome(result: RaceResult): AttemptOutcome | null {
+    if (result.kind === 'aborted') {
+      switch (result.reason) {
+        case 'timeout':
+          return this.#failure('timeout', { name: 'TimeoutError', message: `Attempt timed out after ${this.job.timeoutMs} ms` });
+        case 'shutdown':
+          return { kind: 'released', message: 'Released: the worker shut down before the attempt finished' };
+        default:
+          return null;
+      }
+    }
+    if (result.kind === 'error') {
+      const cls = classifyError(result.error, this.#type.classifyError);
+      return this.#failure(cls, result.error);
+    }
+    return this.#completion(result.value);
+  }
+
+  #completion(value: unknown): AttemptOutcome {
+    let output = value === undefined ? null : value;
+    if (this.#type.output) {
+      const parsed = this.#type.output.safeParse(value);
+      if (!parsed.success) {
+        const detail = validationError('output', toIssues(parsed.error)).message;
+        return this.#failure('permanent', { name: 'ValidationError', message: detail });
+      }
+      output = parsed.data === undefined ? null : parsed.data;
+    }
+    try {
+      const outputJson = serializePayload('output', output, this.#deps.payloadLimitBytes);
+      return { kind: 'completed', output, outputJson };
+    } catch (error) {
+      return this.#failure('permanent', error);
+    }
+  }
+
+  #failure(cls: 'transient' | 'permanent' | 'timeout', thrown: unknown): AttemptOutcome {
+    const error = toJobError(cls, thrown);
+    const retriable = cls !== 'permanent' && this.job.retryCount < this.job.maxRetries;
+    const retryAt = retriable
+      ? this.#deps.clock.now() + computeBackoff(this.job.retryCount + 1, this.#type.backoff, this.#deps.random)
+      : null;
+    return { kind: 'failed', error, retryAt };
+  }
+
+  #context(): JobContext<unknown> {
+    const job = this.job;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const runner = this;
+    return {
+      job: {
+        id: job.id,
+        type: job.type,
+        orgId: job.orgId,
+        ownerId: job.ownerId,
+        attempt: this.attempt,
+        retryCount: job.retryCount,
+        maxRetries: job.maxRetries,
+      },
+      get checkpoint() {
+        return runner.#checkpoint;
+      },
+      progress: (percent, message) => this.#progress(percent, message),
+      saveCheckpoint: (cp) => this.#saveCheckpoint(cp),
+      signal: this.#controller.signal,
+    };
+  }
+
+  #progress(percent: number, message?: string): Promise<void> {
+    if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+      return Promise.reject(new ValidationError(`progress must be a number from 0 to 100, got ${String(percent)}`, [{ path: ['progress'], message: 'must be 0..100' }]));
+    }
+    if (message !== undefined && (typeof message !== 'string' || Buffer.byteLength(message) > MAX_MESSAGE_BYTES)) {
+      return Promise.reject(new ValidationError(`progress message must be a string of at most ${MAX_MESSAGE_BYTES} bytes`, [{ path: ['message'], message: 'too long or not a string' }]));
+    }
+    this.#latestProgress = { progress: percent, message: message ?? null, at: this.#deps.clock.now() };
+    // Coalesce: at most one write in flight; later calls fold into the next write.
+    this.#progressWrite ??= this.#writeProgress();
+    return this.#progressWrite;
+  }
+
+  async #writeProgress(): Promise<void> {
+    try {
+      while (this.#latestProgress && !this.abortReason) {
+        const p = this.#latestProgress;
+        this.#latestProgress = null;
+        try {
+          const r = await this.#deps.storage.recordProgress({ jobId: this.job.id, attempt: this.attempt, progress: p.progress, message: p.message, now: p.at });
+          if (r === 'lease_lost') this.abort('lease_lost');
+        } catch (error) {
+          this.#deps.reportError(error, 'progress');
+        }
+      }
+    } finally {
+      this.#progressWrite = null;
+    }
+  }
+
+  async #saveCheckpoint(checkpoint: unknown): Promise<void> {
+    let value = checkpoint;
+    if (this.#type.checkpoint) {
+      const parsed = this.#type.checkpoint.safeParse(checkpoint);
+      if (!parsed.success) throw validationError('checkpoint', toIssues(parsed.error, ['checkpoint']));
+      value = parsed.data;
+    }
+    const checkpointJson = serializePayload('checkpoint', value, this.#deps.payloadLimitBytes);
+    const r = await this.#deps.storage.saveCheckpoint({ jobId: this.job.id, attempt: this.attempt, checkpointJson, now: this.#deps.clock.now() });
+    if (r === 'lease_lost') {
+      this.abort('lease_lost');
+      throw new InvalidStateError('The lease of this attempt was lost; the checkpoint was not saved', 'running');
+    }
+    this.#checkpoint = value;
+  }
+}
+
+/** Turns anything thrown into a stored error record (message truncated). */
+export function toJobError(type: JobError['type'], thrown: unknown): JobError {
+  if (thrown instanceof Error || (thrown && typeof thrown === 'object' && 'message' in thrown)) {
+    const e = thrown as { name?: unknown; message?: unknown };
+    const error: JobError = { type, message: truncate(String(e.message ?? '')) };
+    if (typeof e.name === 'string' && e.name) error.name = truncate(e.name, 200);
+    return error;
+  }
+  return { type, message: truncate(String(thrown)) };
+}

@@ -1,0 +1,82 @@
+/**
+ * Boundary validation: zod schemas for call options and actors, and the conversion of zod
+ * failures into {@link ValidationError}s that name every path.
+ */
+import { z } from 'zod';
+import { ValidationError, type ValidationIssue } from './errors.js';
+import { JOB_STATUSES, PRIORITIES } from './states.js';
+
+const id = z.string().min(1).max(200);
+const date = z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid Date');
+
+/** Schema of {@link Actor}. */
+export const actorSchema = z
+  .object({
+    userId: id,
+    orgId: id,
+    permissions: z.array(z.string().max(200)).max(1000).optional(),
+    admin: z.boolean().optional(),
+  })
+  .strict();
+
+/** Schema of submit options; `orgId` is checked separately (only `engine.system` may set it). */
+export const submitOptionsSchema = z
+  .object({
+    priority: z.enum(PRIORITIES).optional(),
+    runAt: date.optional(),
+    delayMs: z.number().int().min(0).max(10 * 365 * 86_400_000).optional(),
+    dependsOn: z.array(z.string().min(1).max(100)).max(1000).optional(),
+    timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
+    maxRetries: z.number().int().min(0).max(1000).optional(),
+    dedupKey: z.string().min(1).max(1000).optional(),
+    orgId: id.optional(),
+  })
+  .strict()
+  .refine((o) => !(o.runAt && o.delayMs !== undefined), { message: 'give runAt or delayMs, not both', path: ['runAt'] });
+
+const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1).max(100)]);
+
+/** Schema of list options. */
+export const listOptionsSchema = z
+  .object({
+    status: oneOrMany(z.enum(JOB_STATUSES)).optional(),
+    type: oneOrMany(z.string().min(1).max(100)).optional(),
+    createdAfter: date.optional(),
+    createdBefore: date.optional(),
+    ownerId: id.optional(),
+    orgId: id.optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+    cursor: z.string().min(1).max(1000).optional(),
+  })
+  .strict();
+
+/** Schema of metrics options. */
+export const metricsOptionsSchema = z.object({ since: date.optional(), orgId: id.optional() }).strict();
+
+/** Schema of cleanup options. */
+export const cleanupOptionsSchema = z.object({ olderThanMs: z.number().int().min(0) }).strict();
+
+/** Schema of stop options. */
+export const stopOptionsSchema = z.object({ graceMs: z.number().int().min(0).optional() }).strict();
+
+/** Converts zod issues into ours, prefixing each path with `prefix`. */
+export function toIssues(error: z.ZodError, prefix: (string | number)[] = []): ValidationIssue[] {
+  return error.issues.map((i) => ({
+    path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    message: i.message,
+    code: i.code,
+  }));
+}
+
+/** A ValidationError whose message lists each `path: message`. */
+export function validationError(what: string, issues: ValidationIssue[]): ValidationError {
+  const detail = issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  return new ValidationError(`Invalid ${what}: ${detail}`, issues);
+}
+
+/** Parses `value` with `schema` or throws a ValidationError naming `what` and each path. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string, prefix: (string | number)[] = []): z.output<T> {
+  const r = schema.safeParse(value === undefined ? {} : value);
+  if (!r.success) throw validationError(what, toIssues(r.error, prefix));
+  return r.data;
+}

@@ -1,0 +1,81 @@
+/** Job types and engine factories shared by the engine tests. */
+import { z } from 'zod';
+import { defineJobType, PermanentError, TransientError, type AnyJobType, type JobEngineOptions } from '../../src/index.js';
+import { createTestEngine, EventRecorder, FakeClock } from '../../src/testing/index.js';
+
+/** Adds two numbers, reporting progress. */
+export const add = defineJobType({
+  name: 'add',
+  input: z.object({ a: z.number(), b: z.number() }),
+  output: z.object({ sum: z.number() }),
+  dedupWindowMs: 0,
+  async handler(input, ctx) {
+    await ctx.progress(50, 'halfway');
+    return { sum: input.a + input.b };
+  },
+});
+
+/** Fails transiently `failTimes` times (counted per job id), then succeeds. */
+export const flaky = defineJobType({
+  name: 'flaky',
+  input: z.object({ failTimes: z.number().int() }),
+  maxRetries: 3,
+  backoff: { baseMs: 1000, factor: 2, maxMs: 60_000, jitter: 'none' },
+  dedupWindowMs: 0,
+  async handler(input, ctx) {
+    if (ctx.job.attempt <= input.failTimes) throw new TransientError(`attempt ${ctx.job.attempt} failed`);
+    return { attempts: ctx.job.attempt };
+  },
+});
+
+/** Always fails permanently. */
+export const broken = defineJobType({
+  name: 'broken',
+  input: z.object({}),
+  dedupWindowMs: 0,
+  async handler() {
+    throw new PermanentError('cannot ever work');
+  },
+});
+
+/** A handler controlled from the test: it waits until released. */
+export function gate() {
+  const started: string[] = [];
+  const releases = new Map<string, (v: unknown) => void>();
+  const waiters: { id?: string; resolve: (id: string) => void }[] = [];
+  const type = defineJobType({
+    name: 'gated',
+    input: z.object({ key: z.string() }),
+    dedupWindowMs: 0,
+    timeoutMs: 600_000,
+    async handler(input, ctx) {
+      started.push(ctx.job.id);
+      for (const w of waiters.splice(0)) w.resolve(ctx.job.id);
+      return new Promise((resolve, reject) => {
+        releases.set(ctx.job.id, resolve);
+        ctx.signal.addEventListener('abort', () => reject(new Error(`aborted: ${String(ctx.signal.reason)}`)));
+      });
+    },
+  });
+  return {
+    type,
+    started,
+    /** Resolves with the id of the next job whose handler starts (or one already started). */
+    nextStart(): Promise<string> {
+      return new Promise((resolve) => waiters.push({ resolve }));
+    },
+    release(id: string, value: unknown = { ok: true }) {
+      releases.get(id)?.(value);
+    },
+  };
+}
+
+export const ALL_TYPES = [add, flaky, broken] as const;
+
+/** A started in-memory engine with a fake clock and an event recorder on it. */
+export async function testEngine<T extends AnyJobType>(options: Partial<JobEngineOptions<T>> & { jobTypes: readonly T[] }) {
+  const clock = new FakeClock();
+  const { engine } = await createTestEngine({ pollIntervalMs: 1000, leaseMs: 30_000, ...options, clock });
+  const events = new EventRecorder(engine);
+  return { engine, clock, events };
+}

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobEngine, JobTypeDisabledError, sqliteStorage, type AnyJobType } from '../../src/index.js';
 import { drain, EventRecorder, FakeClock } from '../../src/testing/index.js';
+import { engineInternals } from '../../src/engine.js';
 import { add, gate } from '../helpers/fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -73,7 +74,6 @@ describe('two engines on one SQLite file', () => {
     await b.halt();
     const c = await engineOn(path, clock, { jobTypes: [add], worker: false });
     expect((await c.system.jobTypes())[0]).toMatchObject({ enabled: true, maxRetries: 7 });
-    const { engineInternals } = await import('../../src/engine.js');
     const audit = await c[engineInternals].storage.listJobTypeAudit({ name: 'add' });
     expect(audit.map((e) => [e.actorId, e.changes])).toEqual([
       ['root', { enabled: false, maxRetries: 7 }],

@@ -136,7 +136,7 @@ describe('S5: job type names resolve only from the registry', () => {
   it('non-string names are UnknownJobTypeError too', async () => {
     const { engine } = await setup({ jobTypes: [add], worker: false });
     for (const name of [null, undefined, 42, {}, ['add']]) {
-      await expect(engine.system.submit(name as never, { a: 1, b: 1 })).rejects.toBeInstanceOf(UnknownJobTypeError);
+      await expect(engine.system.submit(name as unknown as 'add', { a: 1, b: 1 })).rejects.toBeInstanceOf(UnknownJobTypeError);
     }
   });
 });

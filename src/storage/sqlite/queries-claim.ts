@@ -1,0 +1,104 @@
+/**
+ * Claims and promotion of due jobs. Hand-written SQL: this is the hottest path, and the
+ * status literals must appear verbatim for SQLite to pick the partial indexes
+ * (`jobs_claim_idx`, `jobs_due_idx`); a bound parameter would hide them from the planner.
+ */
+import type { JobStatus } from '../../states.js';
+import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
+import { rowToJob, type JobRow } from '../sql/job-row.js';
+import { raw, type SqliteConnection } from './sqlite-connection.js';
+import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
+
+/** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
+export const PROMOTE_BATCH = 1000;
+/**
+ * Progress events only feed the cross-process event tail, which readers poll every
+ * `pollIntervalMs`; events older than this are deleted (in bounded batches) during promotion
+ * so the table stays small even when no job is ever pruned.
+ */
+export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
+
+/** Due scheduled/retrying jobs (uses jobs_due_idx; exported for the query-plan test). */
+export const DUE_JOBS_SQL = `SELECT seq, id, status, attempts FROM jobs
+  WHERE status IN ('scheduled','retrying') AND run_at <= ?
+  ORDER BY run_at, seq LIMIT ?`;
+const PROMOTE = `UPDATE jobs SET status = 'queued', updated_at = ? WHERE seq = ?`;
+const TRIM_PROGRESS_EVENTS = `DELETE FROM job_progress_events WHERE seq IN (
+  SELECT seq FROM job_progress_events WHERE at < ? ORDER BY at LIMIT 1000)`;
+
+/** Promotes up to `limit` due scheduled/retrying jobs to queued, with history. Call inside a write transaction. */
+export function promoteDue(conn: SqliteConnection, now: number, limit: number): number {
+  const due = conn.all<{ seq: number; id: string; status: JobStatus; attempts: number }>(raw(DUE_JOBS_SQL, now, limit));
+  for (const job of due) {
+    conn.run(raw(PROMOTE, now, job.seq));
+    appendHistory(conn, {
+      jobId: job.id,
+      at: now,
+      from: job.status,
+      to: 'queued',
+      attempt: job.attempts,
+      actorId: SYSTEM_ACTOR,
+      message: null,
+      error: null,
+    });
+  }
+  conn.run(raw(TRIM_PROGRESS_EVENTS, now - PROGRESS_EVENT_RETENTION_MS));
+  return due.length;
+}
+
+/** `promoteDueJobs`: promotion alone, in its own transaction. */
+export function promoteDueJobs(conn: SqliteConnection, req: { now: number; limit: number }): number {
+  if (req.limit <= 0) return 0;
+  return conn.write(() => promoteDue(conn, req.now, req.limit));
+}
+
+/**
+ * Next queued jobs in claim order (uses jobs_claim_idx; exported for the query-plan test).
+ * json_each keeps the SQL text constant whatever the number of types (one cached statement).
+ */
+export const NEXT_QUEUED_SQL = `SELECT seq FROM jobs
+  WHERE status = 'queued' AND type IN (SELECT value FROM json_each(?))
+  ORDER BY priority_rank, run_at, seq LIMIT ?`;
+const CLAIM = `UPDATE jobs
+  SET status = 'running', attempts = attempts + 1, started_at = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
+  WHERE seq = ? AND status = 'queued'
+  RETURNING *`;
+
+/**
+ * Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order.
+ * Why no job is claimed twice: selection and update run under one write lock (BEGIN
+ * IMMEDIATE), so two claimers, in this process or another, are serialized by SQLite.
+ */
+export function claimJobs(conn: SqliteConnection, req: ClaimJobsRequest): ClaimedJob[] {
+  return conn.write(() => {
+    promoteDue(conn, req.now, PROMOTE_BATCH);
+    if (req.limit <= 0 || req.types.length === 0) return [];
+    const picked = conn.all<{ seq: number }>(raw(NEXT_QUEUED_SQL, JSON.stringify(req.types), req.limit));
+    const claimed: ClaimedJob[] = [];
+    const actorId = `engine:${req.workerId}`;
+    const leaseExpiresAt = req.now + req.leaseMs;
+    for (const { seq } of picked) {
+      const row = conn.get<JobRow & { attempts: number }>(raw(CLAIM, req.now, req.workerId, leaseExpiresAt, req.now, seq));
+      if (row === undefined) continue;
+      const job = rowToJob(row);
+      appendHistory(conn, {
+        jobId: job.id,
+        at: req.now,
+        from: 'queued',
+        to: 'running',
+        attempt: row.attempts,
+        actorId,
+        message: null,
+        error: null,
+      });
+      claimed.push({ job, attempt: row.attempts });
+    }
+    return claimed;
+  });
+}
+
+/** Earliest runAt of a scheduled/retrying job, or null. Uses the due index (MIN on its first column). */
+export function nextDueAt(conn: SqliteConnection): number | null {
+  const row = conn.get<{ due: number | null }>(raw(`SELECT MIN(run_at) AS due FROM jobs WHERE status IN ('scheduled','retrying')`));
+  return row?.due ?? null;
+}

@@ -1,0 +1,100 @@
+/**
+ * `collectMetrics`, computed in SQL (never by loading jobs). Hand-written SQL so that the
+ * status literals match the partial indexes (`jobs_claim_idx` for queue depth and oldest
+ * queued job, `jobs_finished_idx` for the `since` window).
+ */
+import { JOB_STATUSES, PRIORITIES, type JobStatus } from '../../states.js';
+import type { Metrics, ProcessingTime } from '../../types.js';
+import { raw, type SqliteConnection } from './sqlite-connection.js';
+
+// p95 is nearest-rank: the value at rank ceil(0.95 * n) in ascending order. ceil is written
+// as integer arithmetic, (95n + 99) / 100, so it needs no SQLite math functions.
+const P95_RANK = `(n * 95 + 99) / 100`;
+
+interface TimeRow {
+  type?: string;
+  n: number;
+  avg_ms: number | null;
+  p95_ms: number | null;
+}
+
+function toProcessingTime(row: TimeRow | undefined): ProcessingTime {
+  if (row === undefined || row.n === 0) return { count: 0, avgMs: 0, p95Ms: 0 };
+  return { count: row.n, avgMs: row.avg_ms ?? 0, p95Ms: row.p95_ms ?? 0 };
+}
+
+/** Counts, queue depth, processing times and failure rates; `orgId: null` means every org. */
+export function collectMetrics(conn: SqliteConnection, req: { orgId: string | null; since: number; now: number }): Metrics {
+  const org = req.orgId === null ? '' : 'AND org_id = ?';
+  const orgArgs = req.orgId === null ? [] : [req.orgId];
+  const finished = `FROM jobs WHERE status IN ('completed','dead_letter') AND completed_at >= ? ${org}`;
+  const durations = `SELECT type, completed_at - started_at AS ms ${finished} AND status = 'completed' AND started_at IS NOT NULL`;
+
+  return conn.read((): Metrics => {
+    const countsByStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+    for (const r of conn.all<{ status: JobStatus; n: number }>(
+      raw(`SELECT status, COUNT(*) AS n FROM jobs WHERE 1 = 1 ${org} GROUP BY status`, ...orgArgs),
+    )) {
+      countsByStatus[r.status] = r.n;
+    }
+
+    const queueDepthByPriority = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Metrics['queueDepthByPriority'];
+    for (const r of conn.all<{ rank: number; n: number }>(
+      raw(`SELECT priority_rank AS rank, COUNT(*) AS n FROM jobs WHERE status = 'queued' ${org} GROUP BY priority_rank`, ...orgArgs),
+    )) {
+      const p = PRIORITIES[r.rank];
+      if (p !== undefined) queueDepthByPriority[p] = r.n;
+    }
+
+    const overall = conn.get<TimeRow>(
+      raw(
+        `WITH d AS (${durations}),
+         r AS (SELECT ms, ROW_NUMBER() OVER (ORDER BY ms) AS rn, COUNT(*) OVER () AS n FROM d)
+         SELECT COUNT(*) AS n, AVG(ms) AS avg_ms, MAX(CASE WHEN rn = ${P95_RANK} THEN ms END) AS p95_ms FROM r`,
+        req.since,
+        ...orgArgs,
+      ),
+    );
+    const processingTimeByType: Record<string, ProcessingTime> = {};
+    for (const r of conn.all<TimeRow & { type: string }>(
+      raw(
+        `WITH d AS (${durations}),
+         r AS (SELECT type, ms, ROW_NUMBER() OVER (PARTITION BY type ORDER BY ms) AS rn,
+                      COUNT(*) OVER (PARTITION BY type) AS n FROM d)
+         SELECT type, COUNT(*) AS n, AVG(ms) AS avg_ms, MAX(CASE WHEN rn = ${P95_RANK} THEN ms END) AS p95_ms
+         FROM r GROUP BY type ORDER BY type`,
+        req.since,
+        ...orgArgs,
+      ),
+    )) {
+      processingTimeByType[r.type] = toProcessingTime(r);
+    }
+
+    const failureRateByType: Metrics['failureRateByType'] = {};
+    for (const r of conn.all<{ type: string; completed: number; failed: number }>(
+      raw(
+        `SELECT type, SUM(status = 'completed') AS completed, SUM(status = 'dead_letter') AS failed
+         ${finished} GROUP BY type ORDER BY type`,
+        req.since,
+        ...orgArgs,
+      ),
+    )) {
+      const total = r.completed + r.failed;
+      failureRateByType[r.type] = { completed: r.completed, failed: r.failed, rate: total === 0 ? 0 : r.failed / total };
+    }
+
+    const oldest = conn.get<{ run_at: number | null }>(
+      raw(`SELECT MIN(run_at) AS run_at FROM jobs WHERE status = 'queued' ${org}`, ...orgArgs),
+    );
+    const oldestQueuedAgeMs = oldest?.run_at == null ? null : Math.max(0, req.now - oldest.run_at);
+
+    return {
+      countsByStatus,
+      queueDepthByPriority,
+      processingTime: toProcessingTime(overall),
+      processingTimeByType,
+      failureRateByType,
+      oldestQueuedAgeMs,
+    };
+  });
+}

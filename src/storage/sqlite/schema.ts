@@ -1,0 +1,154 @@
+/**
+ * The SQLite schema as ordered migrations, and the code that applies them.
+ *
+ * Migrations run in ONE `BEGIN IMMEDIATE` transaction: the write lock is taken before the
+ * applied versions are read, so when several processes migrate the same file at once, the
+ * first applies everything and the others (waiting on busy_timeout) then see it applied and
+ * do nothing. Never edit a released migration; append a new one.
+ */
+import type Database from 'better-sqlite3';
+
+/** One schema step. `up` statements run in order inside the migration transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  up: string[];
+}
+
+// Status literals inside partial-index predicates must match the queries' literals exactly:
+// SQLite uses a partial index only when the query's WHERE visibly implies the index's WHERE.
+/** Every migration, in order. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up: [
+      `CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        org_id TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('waiting','scheduled','queued','running','retrying','completed','canceled','dead_letter')),
+        priority_rank INTEGER NOT NULL CHECK (priority_rank BETWEEN 0 AND 3),
+        input TEXT NOT NULL,
+        output TEXT,
+        progress REAL NOT NULL DEFAULT 0,
+        progress_message TEXT,
+        checkpoint TEXT,
+        error TEXT,
+        retry_count INTEGER NOT NULL DEFAULT 0,
+        max_retries INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_retry_at INTEGER,
+        run_at INTEGER NOT NULL,
+        timeout_ms INTEGER NOT NULL,
+        depends_on TEXT NOT NULL DEFAULT '[]',
+        dedup_hash TEXT,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        canceled_at INTEGER,
+        canceled_by TEXT,
+        updated_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_expires_at INTEGER
+      )`,
+      // Claim order: priority, runAt, submission order, over queued jobs only.
+      `CREATE INDEX jobs_claim_idx ON jobs (priority_rank, run_at, seq) WHERE status = 'queued'`,
+      `CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status IN ('scheduled','retrying')`,
+      `CREATE INDEX jobs_lease_idx ON jobs (lease_expires_at) WHERE status = 'running'`,
+      `CREATE INDEX jobs_dedup_idx ON jobs (dedup_hash, created_at) WHERE dedup_hash IS NOT NULL`,
+      `CREATE INDEX jobs_org_list_idx ON jobs (org_id, created_at, seq)`,
+      `CREATE INDEX jobs_list_idx ON jobs (created_at, seq)`,
+      `CREATE INDEX jobs_prune_idx ON jobs (updated_at) WHERE status IN ('completed','canceled','dead_letter')`,
+      `CREATE INDEX jobs_finished_idx ON jobs (completed_at) WHERE status IN ('completed','dead_letter')`,
+      `CREATE TABLE job_dependencies (
+        job_id TEXT NOT NULL,
+        parent_id TEXT NOT NULL,
+        PRIMARY KEY (job_id, parent_id)
+      ) WITHOUT ROWID`,
+      `CREATE INDEX job_dependencies_parent_idx ON job_dependencies (parent_id)`,
+      `CREATE TABLE job_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        actor_id TEXT NOT NULL,
+        message TEXT,
+        error TEXT
+      )`,
+      `CREATE INDEX job_history_job_idx ON job_history (job_id, seq)`,
+      `CREATE TABLE job_progress_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        progress REAL NOT NULL,
+        message TEXT,
+        at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX job_progress_events_job_idx ON job_progress_events (job_id)`,
+      `CREATE INDEX job_progress_events_at_idx ON job_progress_events (at)`,
+      `CREATE TABLE job_type_settings (
+        name TEXT PRIMARY KEY,
+        settings TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE job_type_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        changes TEXT NOT NULL
+      )`,
+      `CREATE INDEX job_type_audit_name_idx ON job_type_audit (name, seq)`,
+      `CREATE TABLE jobwing_leadership (
+        name TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      )`,
+    ],
+  },
+];
+
+/** Version of the newest migration this code knows. */
+export const SQLITE_SCHEMA_VERSION = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));
+
+const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS jobwing_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL
+)`;
+
+function appliedVersions(db: Database.Database): Set<number> | null {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobwing_migrations'`).get();
+  if (table === undefined) return null;
+  const rows = db.prepare('SELECT version FROM jobwing_migrations').all() as { version: number }[];
+  return new Set(rows.map((r) => r.version));
+}
+
+/**
+ * Applies every pending migration of `migrations` in one immediate transaction.
+ * Idempotent: an up-to-date database is detected with a read alone, without the write lock.
+ * Returns the versions applied by this call (empty when none).
+ */
+export function applySqliteMigrations(db: Database.Database, migrations: readonly Migration[] = SQLITE_MIGRATIONS): number[] {
+  const before = appliedVersions(db);
+  if (before !== null && migrations.every((m) => before.has(m.version))) return [];
+  return db
+    .transaction(() => {
+      // Re-read under the write lock: another process may have migrated since the check above.
+      db.exec(CREATE_MIGRATIONS_TABLE);
+      const applied = appliedVersions(db) ?? new Set<number>();
+      const done: number[] = [];
+      const record = db.prepare('INSERT INTO jobwing_migrations (version, name) VALUES (?, ?)');
+      for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (applied.has(m.version)) continue;
+        for (const statement of m.up) db.exec(statement);
+        record.run(m.version, m.name);
+        done.push(m.version);
+      }
+      return done;
+    })
+    .immediate();
+}

@@ -1,0 +1,48 @@
+/** Options of `sqliteStorage`, validated with zod at the boundary. */
+import { z } from 'zod';
+import { ValidationError, type ValidationIssue } from '../../errors.js';
+
+/** Options of {@link sqliteStorage}. */
+export interface SqliteStorageOptions {
+  /**
+   * Database file. Its directory must exist. `':memory:'` gives a private in-process database
+   * (no multi-process sharing). (Default: 'jobwing.sqlite')
+   */
+  path?: string;
+  /**
+   * `FULL`: every commit is durable on power loss (an acknowledged submit, settle or
+   * checkpoint survives). `NORMAL`: faster; in WAL mode a power loss (not a process crash)
+   * may roll back the last commits, never corrupt the file. (Default: 'FULL')
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a write waits for another process's write lock before failing. (Default: 5000) */
+  busyTimeoutMs?: number;
+}
+
+/** Options with defaults applied. */
+export type ResolvedSqliteStorageOptions = Required<SqliteStorageOptions>;
+
+const schema = z.strictObject({
+  path: z.string().min(1, 'must be a non-empty string').default('jobwing.sqlite'),
+  synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  busyTimeoutMs: z.number().int().min(0).max(2_147_483_647).default(5000),
+});
+
+/**
+ * Applies defaults and validates.
+ * @throws ValidationError whose message and `issues` name each bad option.
+ */
+export function parseSqliteStorageOptions(options: unknown): ResolvedSqliteStorageOptions {
+  const parsed = schema.safeParse(options ?? {});
+  if (parsed.success) return parsed.data;
+  const issues: ValidationIssue[] = [];
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) issues.push({ path: [key], message: 'unknown option', code: issue.code });
+    } else {
+      issues.push({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message, code: issue.code });
+    }
+  }
+  const detail = issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+  throw new ValidationError(`Invalid sqliteStorage options: ${detail}`, issues);
+}

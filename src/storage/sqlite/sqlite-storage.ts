@@ -1,0 +1,221 @@
+/**
+ * `sqliteStorage`: the default store, one SQLite file shared by any number of processes on
+ * one machine (WAL, busy_timeout, every read-then-write transaction BEGIN IMMEDIATE).
+ */
+import { JobwingError } from '../../errors.js';
+import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types.js';
+import type {
+  CancelJobRequest,
+  CancelOutcome,
+  ClaimedJob,
+  ClaimJobsRequest,
+  EventCursor,
+  ExpiredLease,
+  InsertJobsRequest,
+  InsertOutcome,
+  JobTypeAuditEntry,
+  ListJobsRequest,
+  RecordProgressRequest,
+  RenewLeasesRequest,
+  RenewLeasesResult,
+  RetryJobRequest,
+  RetryOutcome,
+  SaveCheckpointRequest,
+  SettleOutcome,
+  SettleRequest,
+  StorageAdapter,
+  StorageCapabilities,
+  StoreEvent,
+} from '../adapter.js';
+import { cancelJob, retryJob } from './queries-cancel-retry.js';
+import { claimJobs, nextDueAt, promoteDueJobs } from './queries-claim.js';
+import { readEvents } from './queries-events.js';
+import { insertJobs } from './queries-insert.js';
+import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './queries-job-types.js';
+import { acquireLeadership } from './queries-leadership.js';
+import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from './queries-lease.js';
+import { collectMetrics } from './queries-metrics.js';
+import { pruneJobs } from './queries-prune.js';
+import { getJob, listHistory, listJobs } from './queries-read.js';
+import { settleJobs } from './queries-settle.js';
+import { applySqliteMigrations } from './schema.js';
+import { SqliteConnection } from './sqlite-connection.js';
+import { parseSqliteStorageOptions, type ResolvedSqliteStorageOptions, type SqliteStorageOptions } from './sqlite-options.js';
+
+export type { SqliteStorageOptions } from './sqlite-options.js';
+
+/** Connection settings in force, as SQLite reports them. */
+export interface SqlitePragmas {
+  journalMode: string;
+  busyTimeoutMs: number;
+  synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+  journalSizeLimitBytes: number;
+}
+
+/** The SQLite store: a {@link StorageAdapter} plus diagnostics. */
+export interface SqliteStorageAdapter extends StorageAdapter {
+  /** The options in force (defaults applied). */
+  readonly options: Readonly<ResolvedSqliteStorageOptions>;
+  /** Reads the connection's pragmas (opens the database if needed). For diagnostics and tests. */
+  pragmas(): SqlitePragmas;
+}
+
+const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+
+class SqliteStorage implements SqliteStorageAdapter {
+  readonly capabilities: StorageCapabilities;
+  readonly options: Readonly<ResolvedSqliteStorageOptions>;
+  #conn: SqliteConnection | null = null;
+  #closed = false;
+
+  constructor(options: ResolvedSqliteStorageOptions) {
+    this.options = Object.freeze({ ...options });
+    this.capabilities = Object.freeze({ multiProcess: options.path !== ':memory:', pushWake: false, databaseClock: false });
+  }
+
+  /** Opens lazily, so constructing a store (e.g. as an engine default) touches no file. */
+  #connection(): SqliteConnection {
+    if (this.#closed) throw new JobwingError('STORAGE', 'SQLite store is closed');
+    this.#conn ??= new SqliteConnection(this.options);
+    return this.#conn;
+  }
+
+  /** Runs one store operation; unexpected failures become a STORAGE error naming it. */
+  #call<T>(operation: string, fn: (conn: SqliteConnection) => T): T {
+    try {
+      return fn(this.#connection());
+    } catch (err) {
+      if (err instanceof JobwingError) throw err;
+      const e = err as { message?: unknown; code?: unknown };
+      const message = typeof e?.message === 'string' ? e.message : String(err);
+      const code = typeof e?.code === 'string' ? ` (${e.code})` : '';
+      const hint = message.includes('no such table') ? '; call migrate() first' : '';
+      throw new JobwingError('STORAGE', `SQLite store: ${operation} failed: ${message}${code}${hint}`, { cause: err });
+    }
+  }
+
+  pragmas(): SqlitePragmas {
+    return this.#call('pragmas', (c) => ({
+      journalMode: String(c.db.pragma('journal_mode', { simple: true })),
+      busyTimeoutMs: Number(c.db.pragma('busy_timeout', { simple: true })),
+      synchronous: SYNCHRONOUS_NAMES[Number(c.db.pragma('synchronous', { simple: true }))] ?? 'FULL',
+      journalSizeLimitBytes: Number(c.db.pragma('journal_size_limit', { simple: true })),
+    }));
+  }
+
+  async migrate(): Promise<void> {
+    this.#call('migrate', (c) => applySqliteMigrations(c.db));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const conn = this.#conn;
+    this.#conn = null;
+    conn?.close();
+  }
+
+  async loadJobTypeSettings(): Promise<Record<string, Partial<JobTypeSettings>>> {
+    return this.#call('loadJobTypeSettings', (c) => loadJobTypeSettings(c));
+  }
+
+  async updateJobTypeSettings(req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number }): Promise<void> {
+    this.#call('updateJobTypeSettings', (c) => updateJobTypeSettings(c, req));
+  }
+
+  async listJobTypeAudit(req: { name: string }): Promise<JobTypeAuditEntry[]> {
+    return this.#call('listJobTypeAudit', (c) => listJobTypeAudit(c, req));
+  }
+
+  async insertJobs(req: InsertJobsRequest): Promise<InsertOutcome[]> {
+    return this.#call('insertJobs', (c) => insertJobs(c, req));
+  }
+
+  async claimJobs(req: ClaimJobsRequest): Promise<ClaimedJob[]> {
+    return this.#call('claimJobs', (c) => claimJobs(c, req));
+  }
+
+  async renewLeases(req: RenewLeasesRequest): Promise<RenewLeasesResult> {
+    return this.#call('renewLeases', (c) => renewLeases(c, req));
+  }
+
+  async recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'> {
+    return this.#call('recordProgress', (c) => recordProgress(c, req));
+  }
+
+  async saveCheckpoint(req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'> {
+    return this.#call('saveCheckpoint', (c) => saveCheckpoint(c, req));
+  }
+
+  async settleJobs(req: { settles: SettleRequest[]; now: number }): Promise<SettleOutcome[]> {
+    return this.#call('settleJobs', (c) => settleJobs(c, req));
+  }
+
+  async cancelJob(req: CancelJobRequest): Promise<CancelOutcome> {
+    return this.#call('cancelJob', (c) => cancelJob(c, req));
+  }
+
+  async retryJob(req: RetryJobRequest): Promise<RetryOutcome> {
+    return this.#call('retryJob', (c) => retryJob(c, req));
+  }
+
+  async promoteDueJobs(req: { now: number; limit: number }): Promise<number> {
+    return this.#call('promoteDueJobs', (c) => promoteDueJobs(c, req));
+  }
+
+  async findExpiredLeases(req: { now: number; limit: number }): Promise<ExpiredLease[]> {
+    return this.#call('findExpiredLeases', (c) => findExpiredLeases(c, req));
+  }
+
+  async pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number> {
+    return this.#call('pruneJobs', (c) => pruneJobs(c, req));
+  }
+
+  async getJob(req: { id: string; orgId: string | null }): Promise<Job | null> {
+    return this.#call('getJob', (c) => getJob(c, req));
+  }
+
+  async listJobs(req: ListJobsRequest): Promise<{ items: Job[]; nextCursor: string | null }> {
+    return this.#call('listJobs', (c) => listJobs(c, req));
+  }
+
+  async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
+    return this.#call('listHistory', (c) => listHistory(c, req));
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    return this.#call('nextDueAt', (c) => nextDueAt(c));
+  }
+
+  async collectMetrics(req: { orgId: string | null; since: number; now: number }): Promise<Metrics> {
+    return this.#call('collectMetrics', (c) => collectMetrics(c, req));
+  }
+
+  async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor }> {
+    return this.#call('readEvents', (c) => readEvents(c, req));
+  }
+
+  async acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean> {
+    return this.#call('acquireLeadership', (c) => acquireLeadership(c, req));
+  }
+}
+
+/**
+ * Creates the SQLite store. Validates options at once; opens the file lazily on first use
+ * (normally `migrate()` from `engine.start()`), with WAL, `busy_timeout`, the chosen
+ * `synchronous` and a bounded WAL (`journal_size_limit`).
+ *
+ * capabilities: `multiProcess` unless `path` is `':memory:'`; no push wake-ups (other
+ * processes are seen by polling); lease expiry judged by the `now` passed in.
+ *
+ * @throws ValidationError naming the bad option; on first use, naming `path` when its
+ * directory does not exist (it is never created for you).
+ * @example
+ * ```ts
+ * import { sqliteStorage } from 'jobwing';
+ * const storage = sqliteStorage({ path: './data/jobs.sqlite', synchronous: 'NORMAL' });
+ * await storage.migrate();
+ * ```
+ */
+export function sqliteStorage(options: SqliteStorageOptions = {}): SqliteStorageAdapter {
+  return new SqliteStorage(parseSqliteStorageOptions(options));
+}

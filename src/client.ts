@@ -63,7 +63,10 @@ export interface EngineCore {
 const MAX_ID_LENGTH = 100;
 
 /** The scoped verbs. Get one with `engine.as(actor)` or use `engine.system`. */
-export class JobClient<T extends AnyJobType = AnyJobType> {
+// The default is `any` on purpose: a bare `JobClient` annotation (e.g. a function taking any
+// engine) must accept an engine of any job types; typed code keeps the inferred `T`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class JobClient<T extends AnyJobType = any> {
   /** The actor every call of this client acts as. */
   readonly actor: Readonly<Actor>;
   readonly #core: EngineCore;

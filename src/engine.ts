@@ -99,7 +99,10 @@ export interface EngineInternals {
  * await engine.stop();
  * ```
  */
-export class JobEngine<T extends AnyJobType = AnyJobType> {
+// The default is `any` on purpose: a bare `JobEngine` annotation (e.g. a function taking any
+// engine) must accept an engine of any job types; typed code keeps the inferred `T`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class JobEngine<T extends AnyJobType = any> {
   /** The client for trusted code: an admin with userId 'system'; jobs go to `options.orgId` or 'default'. */
   readonly system: JobClient<T>;
   /** This engine's id in leases and history. */

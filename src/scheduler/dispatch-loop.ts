@@ -221,12 +221,15 @@ export class DispatchLoop {
     }, ms);
   }
 
-  /** Writes a batch of settles, retrying store errors with backoff (R9) until it succeeds. */
+  /**
+   * Writes a batch of settles, retrying store errors with backoff (R9) until it succeeds.
+   * When the store can, the same transaction claims jobs for the slots this batch frees.
+   */
   async #settleWithRetry(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
     let delay = 50;
     for (;;) {
       try {
-        const res = await this.#o.storage.settleJobs({ settles: reqs, now: this.#o.clock.now() });
+        const res = await this.#settleOnce(reqs);
         this.#o.onWrite();
         return res;
       } catch (error) {
@@ -236,6 +239,25 @@ export class DispatchLoop {
         delay = Math.min(delay * 2, 5_000);
       }
     }
+  }
+
+  async #settleOnce(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
+    const { storage, registry, clock, workerId, concurrency, leaseMs } = this.#o;
+    // Every settle of the batch ends one running attempt, so its slot is free once it commits.
+    const free = concurrency - this.#runners.size + reqs.length;
+    if (!storage.settleAndClaim || this.#state !== 'running' || this.#tick || free <= 0) {
+      return storage.settleJobs({ settles: reqs, now: clock.now() });
+    }
+    const now = clock.now();
+    const { settled, claimed } = await storage.settleAndClaim({
+      settles: reqs,
+      claim: { workerId, types: registry.names(), limit: free, now, leaseMs },
+    });
+    // Why this never exceeds `concurrency`: the new runners enter the map before the settled
+    // ones leave it, and the claim loop counts both, so it sees no free slot meanwhile.
+    for (const c of claimed) this.#startRunner(c);
+    if (claimed.length < free) this.#exhausted = true;
+    return settled;
   }
 
   #notifyIdle(): void {

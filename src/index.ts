@@ -1,6 +1,7 @@
 /**
  * jobwing: an embeddable background-job engine for Node.js.
  * SQLite by default; PostgreSQL through `jobwing/postgres`.
+ * @module jobwing
  */
 export { JobEngine, type JobEngineOptions, type StopOptions } from './engine.js';
 export { JobClient, type JobId, type TypedJob, type SubmitManyEntry } from './client.js';

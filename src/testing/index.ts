@@ -4,6 +4,7 @@
  * - {@link drain}: run everything due and wait
  * - {@link runJob}: run one handler through the real runner, no store
  * - {@link EventRecorder}: wait on events instead of sleeping
+ * @module jobwing/testing
  */
 import type { AnyJobType } from '../define-job-type.js';
 import { JobEngine, type JobEngineOptions } from '../engine.js';

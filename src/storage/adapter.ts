@@ -46,9 +46,11 @@ export interface NewJob {
   dependsOn: string[];
   dedupHash: string | null;
   /**
-   * When > 0: reject the job as `duplicate` if a job with the same `dedupHash` created after
-   * `now - dedupWindowMs` exists whose status is not canceled/dead_letter. Within one batch,
-   * a later identical job is a duplicate of the earlier one. MUST hold across processes.
+   * When > 0: reject the job as `duplicate` if a job of the same `orgId` with the same
+   * `dedupHash` created after `now - dedupWindowMs` exists whose status is not
+   * canceled/dead_letter. Within one batch, a later identical job is a duplicate of the
+   * earlier one. MUST hold across processes. Org-scoped in the store as well as in the hash
+   * (the engine folds the org into it), so dedup never crosses tenants (S4).
    */
   dedupWindowMs: number;
 }

@@ -610,6 +610,30 @@ export function describeStorageConformance(name: string, factory: StorageFactory
         expect(out.map((o) => (o.kind === 'settled' ? o.job.status : o.kind))).toEqual(['completed', 'lease_lost', 'dead_letter', 'lease_lost']);
       });
 
+      it('settleAndClaim (optional): settles, then claims what is due, with the semantics of the two calls', async ({ skip }) => {
+        if (!store.settleAndClaim) return skip('store has no settleAndClaim fast path');
+        const parent = await add({ type: 'report' });
+        const child = await add({ dependsOn: [parent.id] });
+        const low = await add({ priority: 'low' });
+        const c = await claimOne(T0, ['report']);
+        const now = T0 + 100;
+        const r = await store.settleAndClaim({
+          settles: [
+            { jobId: parent.id, attempt: c.attempt, outcome: completedOutcome(), actorId: 'engine:w1' },
+            { jobId: low.id, attempt: 1, outcome: completedOutcome(), actorId: 'engine:w1' },
+          ],
+          claim: { workerId: 'w2', types: ['email'], limit: 5, now, leaseMs: LEASE_MS },
+        });
+        expect(r.settled.map((s) => (s.kind === 'settled' ? [s.job.status, s.transitions] : s.kind))).toEqual([['completed', 2], 'lease_lost']);
+        // The child released by the settle is claimable in the same call, in claim order.
+        expect(r.claimed.map((x) => [x.job.id, x.attempt])).toEqual([
+          [child.id, 1],
+          [low.id, 1],
+        ]);
+        expect(await transitions(child.id)).toEqual(['null>waiting', 'waiting>queued', 'queued>running']);
+        expect((await store.listHistory({ jobId: parent.id })).at(-1)).toMatchObject({ to: 'completed', at: new Date(now) });
+      });
+
       it('settle of a job that is not running is lease_lost', async () => {
         const j = await add();
         expect(await settle(j.id, 0, completedOutcome(), T0)).toEqual({ kind: 'lease_lost' });

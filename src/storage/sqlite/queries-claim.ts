@@ -64,37 +64,40 @@ const CLAIM = `UPDATE jobs
   WHERE seq = ? AND status = 'queued'
   RETURNING *`;
 
+/** Promotes due jobs, then claims, inside the caller's write transaction. */
+export function claimInTransaction(conn: SqliteConnection, req: ClaimJobsRequest): ClaimedJob[] {
+  promoteDue(conn, req.now, PROMOTE_BATCH);
+  if (req.limit <= 0 || req.types.length === 0) return [];
+  const picked = conn.all<{ seq: number }>(raw(NEXT_QUEUED_SQL, JSON.stringify(req.types), req.limit));
+  const claimed: ClaimedJob[] = [];
+  const actorId = `engine:${req.workerId}`;
+  const leaseExpiresAt = req.now + req.leaseMs;
+  for (const { seq } of picked) {
+    const row = conn.get<JobRow & { attempts: number }>(raw(CLAIM, req.now, req.workerId, leaseExpiresAt, req.now, seq));
+    if (row === undefined) continue;
+    const job = rowToJob(row);
+    appendHistory(conn, {
+      jobId: job.id,
+      at: req.now,
+      from: 'queued',
+      to: 'running',
+      attempt: row.attempts,
+      actorId,
+      message: null,
+      error: null,
+    });
+    claimed.push({ job, attempt: row.attempts });
+  }
+  return claimed;
+}
+
 /**
  * Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order.
  * Why no job is claimed twice: selection and update run under one write lock (BEGIN
  * IMMEDIATE), so two claimers, in this process or another, are serialized by SQLite.
  */
 export function claimJobs(conn: SqliteConnection, req: ClaimJobsRequest): ClaimedJob[] {
-  return conn.write(() => {
-    promoteDue(conn, req.now, PROMOTE_BATCH);
-    if (req.limit <= 0 || req.types.length === 0) return [];
-    const picked = conn.all<{ seq: number }>(raw(NEXT_QUEUED_SQL, JSON.stringify(req.types), req.limit));
-    const claimed: ClaimedJob[] = [];
-    const actorId = `engine:${req.workerId}`;
-    const leaseExpiresAt = req.now + req.leaseMs;
-    for (const { seq } of picked) {
-      const row = conn.get<JobRow & { attempts: number }>(raw(CLAIM, req.now, req.workerId, leaseExpiresAt, req.now, seq));
-      if (row === undefined) continue;
-      const job = rowToJob(row);
-      appendHistory(conn, {
-        jobId: job.id,
-        at: req.now,
-        from: 'queued',
-        to: 'running',
-        attempt: row.attempts,
-        actorId,
-        message: null,
-        error: null,
-      });
-      claimed.push({ job, attempt: row.attempts });
-    }
-    return claimed;
-  });
+  return conn.write(() => claimInTransaction(conn, req));
 }
 
 /** Earliest runAt of a scheduled/retrying job, or null. Uses the due index (MIN on its first column). */

@@ -69,8 +69,13 @@ function settleOne(conn: SqliteConnection, s: SettleRequest, now: number): Settl
   return { kind: 'settled', job, transitions };
 }
 
+/** Settles a batch inside the caller's write transaction; results in request order. */
+export function settleInTransaction(conn: SqliteConnection, settles: SettleRequest[], now: number): SettleOutcome[] {
+  return settles.map((s) => settleOne(conn, s, now));
+}
+
 /** Settles a batch in one transaction; results in request order. */
 export function settleJobs(conn: SqliteConnection, req: { settles: SettleRequest[]; now: number }): SettleOutcome[] {
   if (req.settles.length === 0) return [];
-  return conn.write(() => req.settles.map((s) => settleOne(conn, s, req.now)));
+  return conn.write(() => settleInTransaction(conn, req.settles, req.now));
 }

@@ -28,7 +28,7 @@ import type {
   StoreEvent,
 } from '../adapter.js';
 import { cancelJob, retryJob } from './queries-cancel-retry.js';
-import { claimJobs, nextDueAt, promoteDueJobs } from './queries-claim.js';
+import { claimInTransaction, claimJobs, nextDueAt, promoteDueJobs } from './queries-claim.js';
 import { readEvents } from './queries-events.js';
 import { insertJobs } from './queries-insert.js';
 import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './queries-job-types.js';
@@ -37,7 +37,7 @@ import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from '
 import { collectMetrics } from './queries-metrics.js';
 import { pruneJobs } from './queries-prune.js';
 import { getJob, listHistory, listJobs } from './queries-read.js';
-import { settleJobs } from './queries-settle.js';
+import { settleInTransaction, settleJobs } from './queries-settle.js';
 import { applySqliteMigrations } from './schema.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { parseSqliteStorageOptions, type ResolvedSqliteStorageOptions, type SqliteStorageOptions } from './sqlite-options.js';
@@ -148,6 +148,17 @@ class SqliteStorage implements SqliteStorageAdapter {
 
   async settleJobs(req: { settles: SettleRequest[]; now: number }): Promise<SettleOutcome[]> {
     return this.#call('settleJobs', (c) => settleJobs(c, req));
+  }
+
+  /**
+   * Settles, then claims, in ONE immediate transaction (one commit, one fsync with
+   * synchronous=FULL). Settles are judged at `claim.now`. Jobs released by these settles
+   * (dependents, released attempts) may be claimed by the same call.
+   */
+  async settleAndClaim(req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<{ settled: SettleOutcome[]; claimed: ClaimedJob[] }> {
+    return this.#call('settleAndClaim', (c) =>
+      c.write(() => ({ settled: settleInTransaction(c, req.settles, req.claim.now), claimed: claimInTransaction(c, req.claim) })),
+    );
   }
 
   async cancelJob(req: CancelJobRequest): Promise<CancelOutcome> {

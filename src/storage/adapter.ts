@@ -211,10 +211,15 @@ export interface ListJobsRequest {
   statuses: JobStatus[] | null;
   types: string[] | null;
   ownerId: string | null;
+  /** Inclusive lower bound of `createdAt` (epoch ms). */
   createdAfter: number | null;
+  /** Exclusive upper bound of `createdAt` (epoch ms). */
   createdBefore: number | null;
   limit: number;
-  /** Opaque cursor returned by a previous call. Order: createdAt desc, then seq desc. */
+  /**
+   * Opaque cursor returned by a previous call. Order: createdAt desc, then seq desc.
+   * A malformed cursor is rejected with a `ValidationError` naming `cursor`.
+   */
   cursor: string | null;
 }
 

@@ -135,6 +135,24 @@ describe('sqliteStorage (SQLite only)', () => {
     });
   });
 
+  describe('write lock held elsewhere', () => {
+    it('waits up to busyTimeoutMs, then fails with a STORAGE error (cause SQLITE_BUSY) and nothing written', async () => {
+      const { store, path } = fileStore({ busyTimeoutMs: 50 });
+      await store.migrate();
+      const blocker = new Database(path);
+      cleanups.push(() => void blocker.close());
+      blocker.exec('BEGIN IMMEDIATE');
+      const job = newJob();
+      const err = await store.insertJobs({ jobs: [job], actorId: 'a', now: T0, atomic: false }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STORAGE', cause: expect.objectContaining({ code: 'SQLITE_BUSY' }) });
+      expect((err as Error).message).toContain('insertJobs');
+      // Reads are never blocked by a writer in WAL mode.
+      expect(await store.getJob({ id: job.id, orgId: null })).toBeNull();
+      blocker.exec('COMMIT');
+      expect((await store.insertJobs({ jobs: [job], actorId: 'a', now: T0, atomic: false }))[0]?.kind).toBe('inserted');
+    });
+  });
+
   describe('migrations', () => {
     it('are recorded once per version and idempotent', async () => {
       const { store, path } = fileStore();

@@ -11,6 +11,7 @@ import type {
   AttemptOutcome,
   ClaimedJob,
   InsertOutcome,
+  ListJobsRequest,
   NewJob,
   SettleOutcome,
   StorageAdapter,
@@ -1155,6 +1156,6 @@ export function describeStorageConformance(name: string, factory: StorageFactory
 }
 
 /** A ListJobsRequest matching everything, with overrides. */
-function listAll(o: Partial<import('../../src/storage/adapter.js').ListJobsRequest> = {}) {
+function listAll(o: Partial<ListJobsRequest> = {}): ListJobsRequest {
   return { orgId: null, statuses: null, types: null, ownerId: null, createdAfter: null, createdBefore: null, limit: 50, cursor: null, ...o };
 }

@@ -12,7 +12,7 @@ describeOnStores('chaos', (store, makeCluster) => {
   it.sequential('mixed faults: every acknowledged job ends terminal, one exit per attempt, extra effects only after a rescue, no lease left to a dead worker', async () => {
     const c = await makeCluster({ name: 'chaos', leaseMs: 800, ...(store === 'sqlite' ? { busyTimeoutMs: 250 } : {}) });
     const stats = await chaosRound(c, {
-      durationMs: 5_000,
+      durationMs: 3_500,
       workers: 3,
       faults: ['kill', 'stop', 'term', 'store'],
       faultGapMs: [150, 500],

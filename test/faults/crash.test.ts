@@ -9,7 +9,7 @@ import { describeOnStores } from './fault-suite.js';
 
 const arrows = (h: { from: string | null; to: string }[]) => h.map((e) => `${e.from}→${e.to}`);
 
-describeOnStores('crash faults', (_store, makeCluster) => {
+describeOnStores('crash faults (rescue, heartbeat)', (_store, makeCluster) => {
   it.sequential('R2 crash rescue: SIGKILL a worker mid-job → after its lease another worker runs the next attempt and completes it', async () => {
     const c = await makeCluster({ name: 'r2', leaseMs: 800 });
     const [a, b] = await c.spawnMany(2);
@@ -47,7 +47,11 @@ describeOnStores('crash faults', (_store, makeCluster) => {
     expect(c.effects.of(id!, 'start')).toHaveLength(1);
     await c.assertInvariants();
   }, 60_000);
+});
 
+// A second suite per store, run concurrently with the first (most of each test is waiting
+// for a lease to expire).
+describeOnStores('crash faults (poison, cancel, dependencies)', (_store, makeCluster) => {
   it.sequential('R5 poison pill: a handler that kills its process every time ends dead_letter after maxRetries; other jobs keep flowing', async () => {
     const c = await makeCluster({ name: 'r5', leaseMs: 700 });
     // Submits go through a process that runs no handlers, so no crash can cut them short.

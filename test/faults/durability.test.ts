@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { sleep, waitFor, work } from './harness.js';
+import { waitFor, work } from './harness.js';
 import { describeOnStores } from './fault-suite.js';
 
 describeOnStores('shutdown and durability', (store, makeCluster) => {
@@ -75,25 +75,26 @@ describeOnStores('shutdown and durability', (store, makeCluster) => {
       ? 'R9 store errors at settle time: SQLite locked by another connection past busy_timeout → settles fail, are retried, jobs complete; none stays running'
       : 'R9 store errors at settle time: the workers\' Postgres backends terminated → settles are retried, jobs complete; none stays running',
     async () => {
-      const c = await makeCluster({ name: 'r9', leaseMs: 2000, ...(store === 'sqlite' ? { busyTimeoutMs: 100 } : {}) });
+      // A long lease: the fault must hit the settles, well before any lease could expire (and,
+      // on Postgres, before the first heartbeat, which would also wait on the row locks).
+      const c = await makeCluster({ name: 'r9', leaseMs: store === 'sqlite' ? 2000 : 10_000, ...(store === 'sqlite' ? { busyTimeoutMs: 100 } : {}) });
       const a = await c.spawn({ concurrency: 4 });
       const go = `${c.dir}/finish-now`;
-      const ids = await c.submit(Array.from({ length: 4 }, (_, i) => ({ input: { tag: `j${i}`, run: { ms: 20, progress: true, waitFile: go } } })), a);
+      const ids = await c.submit(Array.from({ length: 4 }, (_, i) => ({ input: { tag: `j${i}`, run: { ms: 20, waitFile: go } } })), a);
       for (const id of ids) await c.waitForEffect(`${id} to wait`, (e) => e.k === 'waiting' && e.job === id);
 
       if (store === 'sqlite') {
         // Hold the write lock for ~5× busy_timeout (well under the lease); the jobs finish meanwhile.
         await c.holdSqliteLock(600, () => writeFileSync(go, ''));
       } else {
-        // Kill A's connections over and over while its jobs finish and settle.
-        writeFileSync(go, '');
-        let terminated = 0;
-        const until = Date.now() + 600;
-        while (Date.now() < until) {
-          terminated += await c.terminateBackends([a]);
-          await sleep(25);
-        }
-        expect(terminated, 'backends terminated').toBeGreaterThan(0);
+        // Another session locks the job rows; the jobs finish and A's settle waits on the locks;
+        // then A's connections are terminated (the settle in flight fails), and the locks go.
+        await c.withPostgresRowLocks(ids, async () => {
+          writeFileSync(go, '');
+          for (const id of ids) await c.waitForEffect(`${id} to finish its work`, (e) => e.k === 'end' && e.job === id);
+          await waitFor('A\'s settle to wait on the row locks', () => c.lockWaiters(a), { everyMs: 20 });
+          expect(await c.terminateBackends([a]), 'backends terminated').toBeGreaterThan(0);
+        });
       }
       await c.waitAllTerminal({ ids });
       expect(a.alive).toBe(true);
@@ -103,14 +104,34 @@ describeOnStores('shutdown and durability', (store, makeCluster) => {
         expect(job.output).toMatchObject({ by: a.id });
       }
       expect(await c.allJobs(['running'])).toEqual([]);
+      // The fault really hit the settles: they failed (SQLITE_BUSY / connection lost) and were retried.
       const settleErrors = c.refreshEffects().all.filter((e) => e.k === 'engine_error' && e.source === 'settle');
-      if (store === 'sqlite') {
-        // The fault really hit the settles: they failed with SQLITE_BUSY and were retried.
-        expect(settleErrors.length).toBeGreaterThan(0);
-        expect(String(settleErrors[0]!.message)).toMatch(/SQLITE_BUSY|locked/);
-      }
+      expect(settleErrors.length).toBeGreaterThan(0);
+      expect(String(settleErrors[0]!.message)).toMatch(store === 'sqlite' ? /SQLITE_BUSY|locked/ : /connection|terminat/i);
       await c.assertInvariants();
     },
     60_000,
   );
+
+  if (store === 'postgres') {
+    // KNOWN BUG (reported; marked it.fails until the Postgres store is fixed): a pooled client
+    // has no 'error' listener between pg-pool handing it out and PgConnection.withClient adding
+    // one after `await pool.connect()`; a backend terminated right then ("FATAL 57P01") is an
+    // unhandled 'error' event and kills the process. Every transaction (settleJobs,
+    // settleAndClaim, insertJobs, cancel, retry) goes through withClient.
+    it.sequential.fails('R9 process survives: settling through postgresStorage while its backends are terminated over and over never kills the process (today: unhandled pg \'error\' event, exit 1)', async () => {
+      const c = await makeCluster({ name: 'r9storm' });
+      const p = await c.spawn({ settleLoop: { concurrency: 4 } });
+      const until = Date.now() + 5_000;
+      let terminated = 0;
+      while (Date.now() < until && p.alive) {
+        terminated += await c.terminateBackends([p]);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      expect(terminated).toBeGreaterThan(0);
+      expect(p.alive, `the settling process died:\n${p.output}`).toBe(true);
+      c.refreshEffects();
+      expect(c.effects.all.some((e) => e.k === 'settle_loop' && Number(e.errors) > 0)).toBe(true);
+    }, 30_000);
+  }
 });

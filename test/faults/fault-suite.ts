@@ -19,7 +19,8 @@ export function describeOnStores(title: string, body: (store: StoreKind, makeClu
     describe.skipIf(skip).concurrent(`${title} — ${store === 'sqlite' ? 'SQLite file' : 'Postgres'}${skip ? ` ${PG_SKIP_REASON}` : ''}`, () => {
       const clusters: Cluster[] = [];
       afterEach(async (ctx) => {
-        const failed = ctx.task.result?.state === 'fail' || (ctx.task.result?.errors?.length ?? 0) > 0;
+        // (An `it.fails` test is expected to fail: nothing to keep.)
+        const failed = !ctx.task.fails && (ctx.task.result?.state === 'fail' || (ctx.task.result?.errors?.length ?? 0) > 0);
         for (const c of clusters.splice(0)) {
           if (failed) console.error(`[faults] "${ctx.task.name}" failed: JOBWING_FAULT_SEED=${c.seed}; files kept in ${c.dir}; workers: ${c.describeWorkers()}`);
           await c.close({ keepFiles: failed });

@@ -54,7 +54,7 @@ describeOnStores('fencing', (_store, makeCluster) => {
   it.sequential('R8 one terminal transition: workers SIGSTOPped around their lease expiry race the rescuer; never two terminal states or two exits of one attempt', async () => {
     const c = await makeCluster({ name: 'r8', leaseMs: 600 });
     const stats = await chaosRound(c, {
-      durationMs: 4_000,
+      durationMs: 2_500,
       workers: 3,
       faults: ['stop'],
       faultGapMs: [100, 400],

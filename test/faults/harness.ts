@@ -248,6 +248,7 @@ export interface SpawnOptions {
   types?: ('fx.work' | 'fx.noop')[];
   clockSkewMs?: number;
   submitLoop?: SubmitLoop;
+  settleLoop?: { concurrency: number };
   /** SQLite only: overrides of the cluster's busy_timeout / synchronous. */
   busyTimeoutMs?: number;
   synchronous?: 'FULL' | 'NORMAL';
@@ -273,6 +274,7 @@ export class WorkerHandle {
   readonly #pending = new Map<number, { resolve: (m: WorkerMessage) => void; reject: (e: Error) => void }>();
   #rid = 0;
   #onSubmitted: ((m: Extract<WorkerMessage, { k: 'submitted' }>) => void)[] = [];
+  #submittedMessage: Extract<WorkerMessage, { k: 'submitted' }> | null = null;
 
   constructor(config: WorkerConfig, args: string[]) {
     this.id = config.id;
@@ -310,6 +312,7 @@ export class WorkerHandle {
           this.#pending.delete(m.rid);
           p?.resolve(m);
         } else if (m.k === 'submitted') {
+          this.#submittedMessage = m;
           for (const f of this.#onSubmitted.splice(0)) f(m);
         }
       });
@@ -401,6 +404,7 @@ export class WorkerHandle {
 
   /** Resolves when the worker's own submit loop has finished. */
   submitted(): Promise<Extract<WorkerMessage, { k: 'submitted' }>> {
+    if (this.#submittedMessage) return Promise.resolve(this.#submittedMessage);
     return new Promise((resolveSubmitted, rejectSubmitted) => {
       this.#onSubmitted.push(resolveSubmitted);
       void this.exited.then((e) => rejectSubmitted(new Error(`worker ${this.id} exited (${e.signal ?? e.code}) before its submits finished:\n${this.output}`)));
@@ -560,10 +564,18 @@ export class Cluster {
       ...(o.types ? { types: o.types } : {}),
       ...(o.clockSkewMs ? { clockSkewMs: o.clockSkewMs } : {}),
       ...(o.submitLoop ? { submitLoop: o.submitLoop } : {}),
+      ...(o.settleLoop ? { settleLoop: o.settleLoop } : {}),
     };
     writeFileSync(config.logPath, '');
     const w = new WorkerHandle(config, await workerArgs());
     this.workers.push(w);
+    // A ready worker that exits on its own with an error code (not killed by a signal, not a
+    // graceful stop) crashed: store errors must be reported and retried, never kill a worker.
+    // (A start that fails is the caller's to handle, and shows up as `ready` rejecting.)
+    void w.exited.then((e) => {
+      if (this.#closed || e.signal !== null || e.code === 0 || w.readyAt === null) return;
+      this.violations.push({ rule: 'worker-crashed', detail: `${w.id} (pid ${w.pid}) exited with code ${e.code}:\n${w.output.trim().split('\n').slice(0, 12).join('\n')}` });
+    });
     if (opts.waitReady !== false) await w.ready;
     return w;
   }
@@ -711,6 +723,37 @@ export class Cluster {
        WHERE pid <> pg_backend_pid() AND datname = current_database()
          AND (application_name = ANY($1::text[]) OR client_port = ANY($2::int[]))`,
       [names, ports],
+    );
+    return Number(res.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Postgres: holds row locks on `jobIds` (another session's `SELECT … FOR UPDATE`) while
+   * `fn` runs, so the workers' writes to those jobs (settle, heartbeat) wait on them.
+   */
+  async withPostgresRowLocks<T>(jobIds: string[], fn: () => Promise<T>): Promise<T> {
+    if (this.spec.kind !== 'postgres') throw new Error('withPostgresRowLocks needs a Postgres store');
+    const client = new pg.Client({ connectionString: this.spec.url, application_name: 'jobwing-fault-locker' });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT id FROM "${this.spec.schema}".jobs WHERE id = ANY($1::text[]) FOR UPDATE`, [jobIds]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('COMMIT');
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Postgres: how many of `worker`'s backends are waiting on a lock. */
+  async lockWaiters(worker: WorkerHandle): Promise<number> {
+    const res = await this.#pgAdmin!.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND (application_name = $1 OR client_port = ANY($2::int[]))`,
+      [`jwf_${worker.id}`, clientPortsOf(worker.pid, Number(new URL(this.spec.kind === 'postgres' ? this.spec.url : '').port || 5432))],
     );
     return Number(res.rows[0]?.n ?? 0);
   }

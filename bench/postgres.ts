@@ -52,7 +52,10 @@ class Worker {
   failure: string | null = null;
 
   constructor(url: string, schema: string, mode: 'drain' | 'latency', concurrency: number, trace: boolean) {
-    const args = ['--import', 'tsx', 'bench/pg-worker.ts', '--schema', schema, '--mode', mode, '--concurrency', String(concurrency), ...(trace ? ['--trace'] : [])];
+    // JOBWING_BENCH_WORKER_NODE_ARGS: extra node flags for the workers, e.g. to profile them
+    // ("--cpu-prof --cpu-prof-dir=/tmp/prof"; --cpu-prof is not allowed in NODE_OPTIONS).
+    const extra = (process.env.JOBWING_BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const args = [...extra, '--import', 'tsx', 'bench/pg-worker.ts', '--schema', schema, '--mode', mode, '--concurrency', String(concurrency), ...(trace ? ['--trace'] : [])];
     this.proc = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -129,7 +129,9 @@ export async function chaosRound(c: Cluster, o: ChaosOptions): Promise<ChaosStat
           const alive = live();
           if (alive.length === 0) break;
           faults.kill++;
-          track(rng.pick(alive).kill());
+          const w = rng.pick(alive);
+          c.note({ k: 'kill', w: w.id });
+          track(w.kill());
           break;
         }
         case 'stop': {
@@ -138,14 +140,17 @@ export async function chaosRound(c: Cluster, o: ChaosOptions): Promise<ChaosStat
           const w = rng.pick(avail);
           const ms = rng.int(Math.round(0.3 * c.leaseMs), 2 * c.leaseMs);
           faults.stop++;
+          c.note({ k: 'stop', w: w.id, ms });
           w.stop();
-          track(sleep(ms).then(() => w.cont()));
+          track(sleep(ms).then(() => (c.note({ k: 'cont', w: w.id }), w.cont())));
           break;
         }
         case 'term': {
           if (avail.length < 2) break;
           faults.term++;
-          rng.pick(avail).term();
+          const w = rng.pick(avail);
+          c.note({ k: 'term', w: w.id });
+          w.term();
           break;
         }
         case 'store': {

@@ -34,7 +34,7 @@ describeOnStores('crash faults (rescue, heartbeat)', (_store, makeCluster) => {
     const leaseMs = 1000;
     const c = await makeCluster({ name: 'r3', leaseMs });
     const [a] = await c.spawnMany(2);
-    const [id] = await c.submit([{ input: work(5 * leaseMs, { progress: true }, 'long') }], a);
+    const [id] = await c.submit([{ input: work(5 * leaseMs, {}, 'long') }], a);
     await c.waitAllTerminal({ ids: [id!] });
 
     const job = await c.job(id!);

@@ -114,11 +114,14 @@ describeOnStores('shutdown and durability', (store, makeCluster) => {
   );
 
   if (store === 'postgres') {
-    // KNOWN BUG (reported; marked it.fails until the Postgres store is fixed): a pooled client
-    // has no 'error' listener between pg-pool handing it out and PgConnection.withClient adding
-    // one after `await pool.connect()`; a backend terminated right then ("FATAL 57P01") is an
-    // unhandled 'error' event and kills the process. Every transaction (settleJobs,
-    // settleAndClaim, insertJobs, cancel, retry) goes through withClient.
+    // KNOWN BUG (reported; marked it.fails until the Postgres store is fixed): terminating the
+    // backends of a process that runs store transactions kills it within about a second with
+    // an unhandled 'error' event (FATAL 57P01) on a pg Client that has no query in flight.
+    // Only the transaction path (PgConnection.transaction/withClient: settleJobs,
+    // settleAndClaim, insertJobs, cancel, retry) does it; claimJobs (pool.query) survives.
+    // Most likely the gap between pg-pool removing its idle 'error' listener on checkout and
+    // withClient adding its own after `await pool.connect()`. A permanent listener added in
+    // pool.on('connect') makes the same loop survive.
     it.sequential.fails('R9 process survives: settling through postgresStorage while its backends are terminated over and over never kills the process (today: unhandled pg \'error\' event, exit 1)', async () => {
       const c = await makeCluster({ name: 'r9storm' });
       const p = await c.spawn({ settleLoop: { concurrency: 4 } });

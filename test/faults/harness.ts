@@ -21,7 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID as uuid } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,6 +211,9 @@ async function buildWorkerBundle(): Promise<string[]> {
     format: 'esm',
     target: 'node20',
     outfile: tmp,
+    // Less to parse at every worker start (identifiers kept, so stack traces stay readable).
+    minifyWhitespace: true,
+    minifySyntax: true,
     // Native or optional: loaded from node_modules at run time.
     external: ['better-sqlite3', 'pg', 'pg-native'],
     banner: { js: `import { createRequire as __jwfCreateRequire } from 'node:module'; const require = __jwfCreateRequire(import.meta.url);` },
@@ -233,6 +236,11 @@ async function buildWorkerBundle(): Promise<string[]> {
     ],
   });
   renameSync(tmp, out);
+  // Bundles of older sources pile up as src/ changes; drop those unused for an hour.
+  for (const f of readdirSync(BUNDLE_DIR)) {
+    const p = join(BUNDLE_DIR, f);
+    if (p !== out && /^worker-.*\.mjs$/.test(f) && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { force: true });
+  }
   return [out];
 }
 
@@ -607,6 +615,12 @@ export class Cluster {
     };
   }
 
+  /** Appends a line to the harness's own log (`harness.log`: faults injected, with times). */
+  note(fields: { k: string; [key: string]: unknown }): void {
+    if (this.#closed) return;
+    appendFileSync(join(this.dir, 'harness.log'), JSON.stringify({ t: Date.now(), ...fields }) + '\n');
+  }
+
   /** Workers alive, ready and not stopped. */
   available(): WorkerHandle[] {
     return this.workers.filter((w) => w.available);
@@ -694,10 +708,21 @@ export class Cluster {
    */
   async holdSqliteLock(ms: number, onHeld?: () => void): Promise<void> {
     if (this.spec.kind !== 'sqlite') throw new Error('holdSqliteLock needs a SQLite store');
-    const db = new Database(this.spec.path, { timeout: 10_000 });
+    // busy_timeout 0 and an async retry: a synchronous busy wait here would freeze the
+    // harness, and with it the SIGCONT of a stopped worker that holds the write lock.
+    const db = new Database(this.spec.path, { timeout: 0 });
     try {
-      db.pragma('busy_timeout = 10000');
-      db.exec('BEGIN EXCLUSIVE');
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          db.exec('BEGIN EXCLUSIVE');
+          break;
+        } catch (err) {
+          if (!/BUSY|locked/i.test(String((err as Error).message)) || Date.now() > deadline) throw err;
+          await sleep(5);
+        }
+      }
+      this.note({ k: 'lock', ms });
       try {
         onHeld?.();
         await sleep(ms); // the fault's duration
@@ -724,7 +749,9 @@ export class Cluster {
          AND (application_name = ANY($1::text[]) OR client_port = ANY($2::int[]))`,
       [names, ports],
     );
-    return Number(res.rows[0]?.n ?? 0);
+    const n = Number(res.rows[0]?.n ?? 0);
+    this.note({ k: 'terminate', workers: workers.map((w) => w.id), backends: n });
+    return n;
   }
 
   /**

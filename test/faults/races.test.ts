@@ -1,6 +1,8 @@
 /**
  * Fencing and racing writers: R4 (a worker SIGSTOPped past its lease comes back and writes
- * late) and R8 (the rescuer racing finishing workers: one terminal transition per attempt).
+ * late) and R8 (the rescuer racing finishing workers: one terminal transition per attempt);
+ * and, in a second suite run concurrently, a short run of the chaos loop that `npm run soak`
+ * runs for minutes.
  */
 import { writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
@@ -79,5 +81,29 @@ describeOnStores('fencing', (_store, makeCluster) => {
     for (const v of victims) v.cont();
     await c.waitAllTerminal();
     await c.assertInvariants();
+  }, 90_000);
+});
+
+// Random SIGKILL, SIGSTOP…SIGCONT, SIGTERM and store faults, crashing and poison handlers,
+// dependencies and cancels, continuous submits; then every invariant over every job.
+describeOnStores('chaos', (store, makeCluster) => {
+  it.sequential('mixed faults: every acknowledged job ends terminal, one exit per attempt, extra effects only after a rescue, no lease left to a dead worker', async () => {
+    const c = await makeCluster({ name: 'chaos', leaseMs: 800, ...(store === 'sqlite' ? { busyTimeoutMs: 250 } : {}) });
+    const stats = await chaosRound(c, {
+      durationMs: 3_000,
+      workers: 3,
+      // On Postgres the store fault (pg_terminate_backend of workers' connections) is left to
+      // the soak and to R9 until the known crash is fixed (see the it.fails test in
+      // durability.test.ts): today it kills a worker process now and then, which this test
+      // reports as 'worker-crashed'. Put 'store' back for Postgres once that test passes.
+      faults: store === 'sqlite' ? ['kill', 'stop', 'term', 'store'] : ['kill', 'stop', 'term'],
+      faultGapMs: [150, 500],
+      submitGapMs: [40, 120],
+      batch: [1, 3],
+      spawn: { concurrency: 6 },
+      settleTimeoutMs: 60_000,
+    });
+    expect(stats.jobs).toBeGreaterThan(0);
+    if (stats.violations.length > 0) throw new Error(formatViolations(stats.violations, c.seed));
   }, 90_000);
 });

@@ -224,7 +224,7 @@ export class JobEngine<T extends AnyJobType = any> {
     if (this.#storage.capabilities.pushWake && this.#storage.subscribe) {
       this.#unsubscribe = await this.#storage.subscribe(() => {
         this.#loop?.wake();
-        this.#feed.poke();
+        this.#feed.poll();
       });
     }
     this.#state = 'started';
@@ -302,7 +302,7 @@ export class JobEngine<T extends AnyJobType = any> {
         .catch((error: unknown) => this.#emitter.safeEmit('engine:error', { error, source: 'registry' }))
         .finally(() => {
           this.#pollRun = null;
-          this.#feed.poke();
+          this.#feed.poll();
           this.#schedulePoll();
         });
     }, this.#pollIntervalMs);

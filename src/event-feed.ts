@@ -28,18 +28,32 @@ export class EventFeed {
     this.#stopped = false;
   }
 
-  /** Reads what is new, soon; calls made while a read is running fold into one more read. */
+  /**
+   * Reads what is new on the next turn of the event loop (so the write's caller, e.g. a
+   * handler about to start, goes first); pokes made meanwhile fold into the same read.
+   * Without job listeners it does nothing: the periodic `poll()` keeps the cursor current.
+   */
   poke(): void {
+    if (this.#stopped || !this.emitter.hasJobListeners()) return;
+    this.#startRead(true);
+  }
+
+  /** The periodic read (every pollIntervalMs): delivers other processes' events. */
+  poll(): void {
     if (this.#stopped) return;
+    this.#startRead(false);
+  }
+
+  #startRead(deferred: boolean): void {
     if (this.#reading) {
       this.#again = true;
       return;
     }
-    this.#reading = this.#readAll().finally(() => {
+    this.#reading = (deferred ? new Promise<void>((r) => setImmediate(r)).then(() => this.#readAll()) : this.#readAll()).finally(() => {
       this.#reading = null;
       if (this.#again) {
         this.#again = false;
-        this.poke();
+        this.#startRead(true);
       }
     });
   }
@@ -53,7 +67,7 @@ export class EventFeed {
   /** Resolves once everything committed so far has been delivered. */
   async flush(): Promise<void> {
     if (this.#stopped) return;
-    this.poke();
+    this.poll();
     while (this.#reading) await this.#reading;
   }
 
@@ -62,7 +76,9 @@ export class EventFeed {
       for (;;) {
         this.#again = false;
         if (!this.emitter.hasJobListeners()) {
-          // Nobody listens: skip to the end instead of building events no one reads.
+          // Nobody listens: skip to the end instead of building events no one reads. Only the
+          // periodic poll gets here, so a listener added later hears at most pollIntervalMs of
+          // older events, and never misses a newer one.
           this.#cursor = (await this.storage.readEvents({ after: null, limit: 0 })).cursor;
           return;
         }

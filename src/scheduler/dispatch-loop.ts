@@ -168,8 +168,8 @@ export class DispatchLoop {
         this.#sleep(this.#o.pollIntervalMs);
         return;
       }
-      if (claimed.length > 0) this.#o.onWrite();
       for (const c of claimed) this.#startRunner(c);
+      if (claimed.length > 0) this.#o.onWrite();
       if (claimed.length < free) {
         if (this.#again) continue; // a submit arrived during the claim
         this.#exhausted = true;

@@ -127,8 +127,10 @@ describe('stop', () => {
     const events = new EventRecorder(engine);
     const job = await engine.system.submit('add', { a: 1, b: 2 });
     await events.next('job:status', (e) => e.jobId === job.id && e.to === 'completed');
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeGreaterThan(before); // the check can see engine timers
     await engine.stop();
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+    // Timers of earlier tests may expire meanwhile, so fewer is fine; one more would be a leak.
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(before);
   });
 
   it('a throwing listener is reported as engine:error and never breaks the engine', async () => {

@@ -13,8 +13,8 @@ import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
 export const PROMOTE_BATCH = 1000;
 /**
  * Progress events only feed the cross-process event tail, which readers poll every
- * `pollIntervalMs`; events older than this are deleted (in bounded batches) during promotion
- * so the table stays small even when no job is ever pruned.
+ * `pollIntervalMs`; events older than this are deleted (in bounded batches) by the
+ * maintenance promotion so the table stays small even when no job is ever pruned.
  */
 export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
 
@@ -42,14 +42,19 @@ export function promoteDue(conn: SqliteConnection, now: number, limit: number): 
       error: null,
     });
   }
-  conn.run(raw(TRIM_PROGRESS_EVENTS, now - PROGRESS_EVENT_RETENTION_MS));
   return due.length;
 }
 
-/** `promoteDueJobs`: promotion alone, in its own transaction. */
+/**
+ * `promoteDueJobs`: promotion alone, in its own transaction. Maintenance calls it every
+ * tick, so it also trims old progress events here rather than on the claim hot path.
+ */
 export function promoteDueJobs(conn: SqliteConnection, req: { now: number; limit: number }): number {
   if (req.limit <= 0) return 0;
-  return conn.write(() => promoteDue(conn, req.now, req.limit));
+  return conn.write(() => {
+    conn.run(raw(TRIM_PROGRESS_EVENTS, req.now - PROGRESS_EVENT_RETENTION_MS));
+    return promoteDue(conn, req.now, req.limit);
+  });
 }
 
 /**

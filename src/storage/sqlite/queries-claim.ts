@@ -64,36 +64,31 @@ export function promoteDueJobs(conn: SqliteConnection, req: { now: number; limit
 export const NEXT_QUEUED_SQL = `SELECT seq FROM jobs
   WHERE status = 'queued' AND type IN (SELECT value FROM json_each(?))
   ORDER BY priority_rank, run_at, seq LIMIT ?`;
-const CLAIM = `UPDATE jobs
+// One statement claims the whole batch and one more writes its history: per-statement
+// overhead, not b-tree work, was a third of the claim cost with a statement per job.
+const CLAIM_BATCH = `UPDATE jobs
   SET status = 'running', attempts = attempts + 1, started_at = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
-  WHERE seq = ? AND status = 'queued'
+  WHERE seq IN (${NEXT_QUEUED_SQL}) AND status = 'queued'
   RETURNING *`;
+const CLAIM_HISTORY = `INSERT INTO job_history (job_id, at, from_status, to_status, attempt, actor_id, message, error)
+  SELECT id, ?, 'queued', 'running', attempts, ?, NULL, NULL FROM jobs
+  WHERE seq IN (SELECT value FROM json_each(?))
+  ORDER BY priority_rank, run_at, seq`;
+
+type ClaimedRow = JobRow & { seq: number; attempts: number; priority_rank: number; run_at: number };
 
 /** Promotes due jobs, then claims, inside the caller's write transaction. */
 export function claimInTransaction(conn: SqliteConnection, req: ClaimJobsRequest): ClaimedJob[] {
   promoteDue(conn, req.now, PROMOTE_BATCH);
   if (req.limit <= 0 || req.types.length === 0) return [];
-  const picked = conn.all<{ seq: number }>(raw(NEXT_QUEUED_SQL, JSON.stringify(req.types), req.limit));
-  const claimed: ClaimedJob[] = [];
-  const actorId = `engine:${req.workerId}`;
-  const leaseExpiresAt = req.now + req.leaseMs;
-  for (const { seq } of picked) {
-    const row = conn.get<JobRow & { attempts: number }>(raw(CLAIM, req.now, req.workerId, leaseExpiresAt, req.now, seq));
-    if (row === undefined) continue;
-    const job = rowToJob(row);
-    appendHistory(conn, {
-      jobId: job.id,
-      at: req.now,
-      from: 'queued',
-      to: 'running',
-      attempt: row.attempts,
-      actorId,
-      message: null,
-      error: null,
-    });
-    claimed.push({ job, attempt: row.attempts });
-  }
-  return claimed;
+  const rows = conn.all<ClaimedRow>(
+    raw(CLAIM_BATCH, req.now, req.workerId, req.now + req.leaseMs, req.now, JSON.stringify(req.types), req.limit),
+  );
+  if (rows.length === 0) return [];
+  // RETURNING has no defined order: restore claim order (priority, runAt, submission).
+  rows.sort((a, b) => a.priority_rank - b.priority_rank || Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq));
+  conn.run(raw(CLAIM_HISTORY, req.now, `engine:${req.workerId}`, JSON.stringify(rows.map((r) => r.seq))));
+  return rows.map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
 }
 
 /**

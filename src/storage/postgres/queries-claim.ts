@@ -1,0 +1,153 @@
+/**
+ * Claims and promotion of due jobs. Hand-written SQL: the hottest path, one statement (one
+ * round trip, atomic on its own) per claim batch, run as a prepared statement.
+ *
+ * Why no job is claimed twice, across any number of processes and hosts (R1): candidates are
+ * selected `FOR UPDATE SKIP LOCKED`, so two concurrent claims lock disjoint rows (each skips
+ * what the other holds) and every update re-checks nothing it does not hold. Due
+ * scheduled/retrying jobs are locked the same way and promoted in the same statement; the
+ * ones that win a slot are claimed directly (history `scheduled → queued → running`).
+ */
+import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
+import { rowToJob, type JobRow } from '../sql/job-row.js';
+import { raw, type PgConnection, type PgTx } from './pg-connection.js';
+import { DB_NOW_MS, type PgNames } from './pg-names.js';
+import { SYSTEM_ACTOR } from './transitions.js';
+
+/** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
+export const PROMOTE_BATCH = 1000;
+
+/**
+ * Progress events only feed the cross-process event tail, which engines read every
+ * `pollIntervalMs`; older ones are deleted by the maintenance leader's promotion pass, in
+ * bounded batches, so the table stays small even when no job is ever pruned.
+ */
+export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
+
+/** Result of a claim, plus what to NOTIFY. */
+export interface ClaimResult {
+  claimed: ClaimedJob[];
+  /** Due jobs promoted to `queued` (and left for other workers). */
+  promoted: number;
+}
+
+/**
+ * The claim, as CTEs to put after `WITH` (also combined with a settle in `settleAndClaim`).
+ * Parameters, through `p(i)`: 1 now, 2 promote batch, 3 types, 4 limit, 5 worker id,
+ * 6 leaseMs, 7 history actor. `due` and `queued` lock their candidates; `pick` takes the best
+ * `limit` of both in claim order (priority rank, runAt, seq); the rest of `due` is promoted.
+ * History entries are appended promotions first, then claims, so a job claimed straight from
+ * `scheduled` gets `scheduled → queued` before `queued → running`. The lease expiry is the
+ * database clock plus leaseMs (R20); every other instant is `now`. Produces `promoted` and
+ * `claimed` (the claimed rows, `j.*` plus `claimed_from`). When the SQL condition `deferWhen`
+ * holds, nothing is claimed (due jobs are still promoted).
+ */
+export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'false'): string {
+  const now = `${p(1)}::bigint`;
+  const limit = `(CASE WHEN ${deferWhen} THEN 0 ELSE ${p(4)}::int END)`;
+  return `due AS MATERIALIZED (
+      SELECT seq, status FROM ${n.jobs}
+      WHERE status IN ('scheduled','retrying') AND run_at <= ${now}
+      ORDER BY run_at, seq LIMIT ${p(2)} FOR UPDATE SKIP LOCKED
+    ),
+    queued AS MATERIALIZED (
+      SELECT c.seq, c.priority_rank, c.run_at, 'queued'::text AS status FROM ${n.claimCandidatesFn}(${p(3)}::text[], ${limit}) AS c
+    ),
+    pick AS MATERIALIZED (
+      SELECT c.seq, c.status FROM (
+        SELECT seq, priority_rank, run_at, status FROM queued
+        UNION ALL
+        SELECT j.seq, j.priority_rank, j.run_at, d.status FROM ${n.jobs} j JOIN due d ON d.seq = j.seq
+        WHERE j.type = ANY(${p(3)}::text[])
+      ) AS c
+      ORDER BY c.priority_rank, c.run_at, c.seq LIMIT ${limit}
+    ),
+    promoted AS (
+      UPDATE ${n.jobs} j SET status = 'queued', updated_at = ${now}
+      FROM due d WHERE j.seq = d.seq AND d.seq NOT IN (SELECT seq FROM pick)
+      RETURNING j.seq, j.id, d.status AS from_status, j.attempts
+    ),
+    claimed AS (
+      UPDATE ${n.jobs} j SET status = 'running', attempts = j.attempts + 1, started_at = ${now}, lease_owner = ${p(5)}::text,
+        lease_expires_at = ${DB_NOW_MS} + ${p(6)}::bigint, updated_at = ${now}
+      FROM pick p WHERE j.seq = p.seq
+      RETURNING j.*, p.status AS claimed_from
+    ),
+    claim_history AS (
+      INSERT INTO ${n.history} (job_id, at, from_status, to_status, attempt, actor_id)
+      SELECT e.job_id, ${now}, e.from_status, e.to_status, e.attempt, e.actor_id FROM (
+        SELECT 0 AS step, seq, id AS job_id, from_status, 'queued' AS to_status, attempts AS attempt, '${SYSTEM_ACTOR}' AS actor_id FROM promoted
+        UNION ALL
+        SELECT 0, seq, id, claimed_from, 'queued', attempts - 1, '${SYSTEM_ACTOR}' FROM claimed WHERE claimed_from <> 'queued'
+        UNION ALL
+        SELECT 1, seq, id, 'queued', 'running', attempts, ${p(7)}::text FROM claimed
+      ) AS e
+      ORDER BY e.step, e.seq
+    )`;
+}
+
+/** The parameters of {@link claimCtes}, in order. */
+export function claimParams(req: ClaimJobsRequest): unknown[] {
+  return [req.now, PROMOTE_BATCH, [...req.types], Math.max(0, req.limit), req.workerId, req.leaseMs, `engine:${req.workerId}`];
+}
+
+/** The claim statement: the CTEs, then every claimed row (plus the promotion count, on every row). */
+function claimSql(n: PgNames): string {
+  return `WITH ${claimCtes(n, (i) => `$${i}`)}
+    SELECT c.*, p.promoted FROM (SELECT count(*) AS promoted FROM promoted) AS p
+    LEFT JOIN claimed c ON true
+    ORDER BY c.priority_rank, c.run_at, c.seq`;
+}
+
+const statements = new WeakMap<PgNames, string>();
+
+/** Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order. */
+export async function claimJobs(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
+  let sql = statements.get(n);
+  if (sql === undefined) statements.set(n, (sql = claimSql(n)));
+  const rows = await conn.query<JobRow & { attempts: number; promoted: number }>(raw(sql, ...claimParams(req)), { prepare: true });
+  const claimed = rows.filter((r) => r.id !== null).map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
+  return { claimed, promoted: rows[0]?.promoted ?? 0 };
+}
+
+/**
+ * `promoteDueJobs`: up to `limit` due scheduled/retrying jobs → queued, with history, in one
+ * statement. Also trims the progress-event tail (see {@link PROGRESS_EVENT_RETENTION_MS}).
+ */
+export async function promoteDueJobs(conn: PgConnection, n: PgNames, req: { now: number; limit: number }): Promise<number> {
+  if (req.limit <= 0) return 0;
+  const [row] = await conn.query<{ promoted: number }>(
+    raw(
+      `WITH due AS MATERIALIZED (
+         SELECT seq, status FROM ${n.jobs}
+         WHERE status IN ('scheduled','retrying') AND run_at <= $1
+         ORDER BY run_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED
+       ),
+       promoted AS (
+         UPDATE ${n.jobs} j SET status = 'queued', updated_at = $1 FROM due d WHERE j.seq = d.seq
+         RETURNING j.seq, j.id, d.status AS from_status, j.attempts
+       ),
+       history AS (
+         INSERT INTO ${n.history} (job_id, at, from_status, to_status, attempt, actor_id)
+         SELECT id, $1, from_status, 'queued', attempts, '${SYSTEM_ACTOR}' FROM promoted ORDER BY seq
+       ),
+       trimmed AS (
+         DELETE FROM ${n.progress} WHERE seq IN (SELECT seq FROM ${n.progress} WHERE at < $3 ORDER BY at LIMIT 1000)
+       )
+       SELECT count(*) AS promoted FROM promoted`,
+      req.now,
+      req.limit,
+      req.now - PROGRESS_EVENT_RETENTION_MS,
+    ),
+    { prepare: true },
+  );
+  return row?.promoted ?? 0;
+}
+
+/** Earliest runAt of a scheduled/retrying job, or null (the min of the due index). */
+export async function nextDueAt(conn: PgConnection, n: PgNames): Promise<number | null> {
+  const [row] = await conn.query<{ due: number | null }>(raw(`SELECT min(run_at) AS due FROM ${n.jobs} WHERE status IN ('scheduled','retrying')`), {
+    prepare: true,
+  });
+  return row?.due ?? null;
+}

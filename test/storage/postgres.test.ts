@@ -107,7 +107,7 @@ describe('postgresStorage options (no database needed)', () => {
     );
     expect(err).toBeInstanceOf(JobwingError);
     expect((err as JobwingError).code).toBe('STORAGE');
-    expect((err as Error).message).toMatch(/getJob failed: lost the connection to Postgres/);
+    expect((err as Error).message).toMatch(/getJob failed: no connection to Postgres/);
     await s.close();
     await expect(s.getJob({ id: 'x', orgId: null })).rejects.toThrow(/closed/);
   });

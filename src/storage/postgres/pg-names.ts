@@ -55,6 +55,8 @@ export interface PgNames {
   readonly readEventsFn: string;
   /** The `claim_candidates` function (see schema.ts). */
   readonly claimCandidatesFn: string;
+  /** The `require_transaction` function (see schema.ts). */
+  readonly requireTransactionFn: string;
   /** LISTEN/NOTIFY channel of this store: the schema name. */
   readonly channel: string;
   /** Query builder whose tables live in this schema (see {@link withQueryBuilder}). */
@@ -81,6 +83,7 @@ export function pgNames(schema: string): PgNamesWithoutBuilder {
     eventSeq: `${s}.event_seq`,
     readEventsFn: `${s}.read_events`,
     claimCandidatesFn: `${s}.claim_candidates`,
+    requireTransactionFn: `${s}.require_transaction`,
     channel: schema,
   });
 }

@@ -124,12 +124,12 @@ class PostgresStorage implements PostgresStorageAdapter {
 
   /**
    * Runs one store operation. Failures become a `STORAGE` error naming the operation; a lost
-   * connection says so (the engine retries settles, claims and heartbeats on its own). Reads
-   * are retried once at once on a lost connection: a pooled connection killed while idle
-   * (server restart) is only noticed when used, and the retry gets a fresh one.
+   * or refused connection says so (the engine retries settles, claims and heartbeats on its
+   * own). Reads (`read`) are retried once at once on a lost connection: a pooled connection
+   * killed while idle (server restart) is only noticed when used, and the retry gets a fresh
+   * one. `plain` operations need no query builder (migrate).
    */
   async #call<T>(operation: string, fn: (conn: PgConnection) => Promise<T>, opts: { read?: boolean; plain?: boolean } = {}): Promise<T> {
-    // plain: the operation uses no query builder (migrate).
     for (let attempt = 1; ; attempt++) {
       try {
         const conn = await this.#connection();
@@ -148,7 +148,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     const message = typeof e?.message === 'string' ? e.message : String(err);
     const code = typeof e?.code === 'string' ? e.code : null;
     if (isConnectionError(err)) {
-      return new JobwingError('STORAGE', `Postgres store: ${operation} failed: lost the connection to Postgres (${message}); the call can be retried`, {
+      return new JobwingError('STORAGE', `Postgres store: ${operation} failed: no connection to Postgres (${message}); the call can be retried`, {
         cause: err,
       });
     }
@@ -156,8 +156,16 @@ class PostgresStorage implements PostgresStorageAdapter {
     return new JobwingError('STORAGE', `Postgres store: ${operation} failed: ${message}${code ? ` (${code})` : ''}${hint}`, { cause: err });
   }
 
+  /**
+   * Announces a commit to other processes (NOTIFY) and, for new claimable jobs, to this
+   * store's own subscribers at once: the listener ignores this store's own notices, and the
+   * engine does not wake its scheduler after every write that can make a job claimable (a
+   * maintenance promotion, a dependency released by a settle).
+   */
   #notify(kind: NoticeKind | null): void {
-    if (kind !== null) this.#notifier.notify(kind);
+    if (kind === null) return;
+    this.#notifier.notify(kind);
+    if (kind === 'jobs') this.#listener?.localNotice();
   }
 
   async migrate(): Promise<void> {

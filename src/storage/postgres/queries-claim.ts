@@ -41,6 +41,11 @@ export interface ClaimResult {
  * database clock plus leaseMs (R20); every other instant is `now`. Produces `promoted` and
  * `claimed` (the claimed rows, `j.*` plus `claimed_from`). When the SQL condition `deferWhen`
  * holds, nothing is claimed (due jobs are still promoted).
+ *
+ * The redundant `j.seq = ANY(ARRAY(…))` conditions give the planner an index lookup of exactly
+ * those rows whatever the table statistics say. Without them, on a young table (no ANALYZE
+ * yet) it joined with a sequential scan of every job: 14 ms of 18 ms for 16 claims among
+ * 10,000 jobs.
  */
 export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'false'): string {
   const now = `${p(1)}::bigint`;
@@ -64,13 +69,13 @@ export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'fal
     ),
     promoted AS (
       UPDATE ${n.jobs} j SET status = 'queued', updated_at = ${now}
-      FROM due d WHERE j.seq = d.seq AND d.seq NOT IN (SELECT seq FROM pick)
+      FROM due d WHERE j.seq = d.seq AND j.seq = ANY(ARRAY(SELECT seq FROM due)) AND d.seq NOT IN (SELECT seq FROM pick)
       RETURNING j.seq, j.id, d.status AS from_status, j.attempts
     ),
     claimed AS (
       UPDATE ${n.jobs} j SET status = 'running', attempts = j.attempts + 1, started_at = ${now}, lease_owner = ${p(5)}::text,
         lease_expires_at = ${DB_NOW_MS} + ${p(6)}::bigint, updated_at = ${now}
-      FROM pick p WHERE j.seq = p.seq
+      FROM pick p WHERE j.seq = p.seq AND j.seq = ANY(ARRAY(SELECT seq FROM pick))
       RETURNING j.*, p.status AS claimed_from
     ),
     claim_history AS (

@@ -101,6 +101,7 @@ async function lockAndFindDuplicates(tx: PgTx, n: PgNames, req: InsertJobsReques
        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) AS c(org_id, hash, cutoff, idx)
        JOIN ${n.jobs} j ON j.dedup_hash = c.hash AND j.org_id = c.org_id AND j.created_at > c.cutoff
          AND j.status NOT IN ('canceled','dead_letter')
+         AND j.dedup_hash = ANY($2::text[]) -- an index path on the hashes, whatever the statistics say
        ORDER BY c.idx, j.seq`,
       candidates.map((c) => c.job.orgId),
       candidates.map((c) => c.job.dedupHash),

@@ -27,10 +27,16 @@ export async function renewLeases(conn: PgConnection, n: PgNames, req: RenewLeas
   const renewed = new Set(
     (
       await conn.query<{ id: string }>(
+        // Looked up by id whatever the statistics say (see settleCtes in queries-settle.ts): the
+        // status is compared with a column of the materialized request, not a literal that
+        // would match the lease index, which holds every running job.
         raw(
-          `UPDATE ${n.jobs} j SET lease_expires_at = ${DB_NOW_MS} + $3
-           FROM unnest($1::text[], $2::int[]) AS r(job_id, attempt)
-           WHERE j.id = r.job_id AND j.status = 'running' AND j.attempts = r.attempt
+          `WITH req AS MATERIALIZED (
+             SELECT *, 'running'::text AS expected_status FROM unnest($1::text[], $2::int[]) AS r(job_id, attempt)
+           )
+           UPDATE ${n.jobs} j SET lease_expires_at = ${DB_NOW_MS} + $3
+           FROM req r
+           WHERE j.id = r.job_id AND j.id = ANY($1::text[]) AND j.status = r.expected_status AND j.attempts = r.attempt
            RETURNING j.id`,
           req.leases.map((l) => l.jobId),
           req.leases.map((l) => l.attempt),

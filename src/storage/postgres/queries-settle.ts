@@ -10,10 +10,14 @@
  * and changes nothing (`lease_lost`). The rescuer's variant adds "lease expired by the
  * database clock", so a worker that renewed in time always wins against it.
  *
- * Round trips: BEGIN, the statement, COMMIT. Dependents cost more only when a settled job has
- * any: `has_dependents` is set on a parent (under its row lock) by the insert of a child, so
- * the settle's RETURNING tells, even when the settle had to wait for that insert, whether to
- * look for waiting children in a further statement.
+ * Round trips: usually ONE. The batch first runs as a single statement on its own (autocommit,
+ * so atomic by itself). When that statement finds the batch needs more — a settled job with
+ * dependents to release or cancel, or (with a claim) a settle that makes a job claimable,
+ * which the claim on the statement's snapshot could not see — it aborts itself
+ * (`require_transaction`, SQLSTATE JWTXN): nothing is written, and the batch runs again as a
+ * multi-statement transaction (settle, dependents, claim). `has_dependents` is set on a parent
+ * (under its row lock) by the insert of a child, so the settle's own RETURNING tells, even when
+ * the settle had to wait for that insert, whether dependents need work.
  */
 import type { JobStatus } from '../../states.js';
 import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest } from '../adapter.js';
@@ -53,11 +57,18 @@ const columnsOf = (alias: string) => JOB_COLUMNS.map((c) => `${alias}.${c}`).joi
 /**
  * The settle, as CTEs to put after `WITH`. Parameters 1–9 are parallel arrays (one entry per
  * settle, distinct job ids), 10 is `now`; `ord` keeps request order for the history entries.
+ *
+ * Planner-proofing, so the rows are looked up by id whatever the table statistics say (on a
+ * young table, before any ANALYZE, it scanned every running job through the partial lease
+ * index instead): `j.id = ANY($1)` repeats the join on the id index, and the status is
+ * compared with a column of the materialized request (`expected_status`), which the planner
+ * cannot match against the lease index's `WHERE status = 'running'`.
  * Produces `settled` (`j.*` plus the request's ord, actor, message and error).
  */
 function settleCtes(n: PgNames): string {
-  return `req AS (
-      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bool[], $8::text[], $9::text[])
+  return `req AS MATERIALIZED (
+      SELECT *, 'running'::text AS expected_status
+      FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bool[], $8::text[], $9::text[])
         WITH ORDINALITY AS r(job_id, attempt, kind, output, error, retry_at, only_expired, actor_id, message, ord)
     ),
     settled AS (
@@ -71,7 +82,7 @@ function settleCtes(n: PgNames): string {
         run_at = CASE WHEN r.kind = 'retry' THEN r.retry_at ELSE j.run_at END,
         updated_at = $10::bigint, lease_owner = NULL, lease_expires_at = NULL
       FROM req r
-      WHERE j.id = r.job_id AND j.status = 'running' AND j.attempts = r.attempt
+      WHERE j.id = r.job_id AND j.id = ANY($1::text[]) AND j.status = r.expected_status AND j.attempts = r.attempt
         AND (NOT r.only_expired OR j.lease_expires_at < ${DB_NOW_MS})
       RETURNING j.*, r.ord AS settle_ord, r.actor_id AS settle_actor, r.message AS settle_message, r.error AS settle_error
     ),
@@ -81,12 +92,25 @@ function settleCtes(n: PgNames): string {
     )`;
 }
 
-const settleStatements = new WeakMap<PgNames, string>();
-const combinedStatements = new WeakMap<PgNames, string>();
+const settleStatements = new WeakMap<PgNames, Map<string, string>>();
+const combinedStatements = new WeakMap<PgNames, Map<string, string>>();
 
-function settleSql(n: PgNames): string {
-  let sql = settleStatements.get(n);
-  if (sql === undefined) settleStatements.set(n, (sql = `WITH ${settleCtes(n)} SELECT * FROM settled`));
+const SINGLE_STATEMENT_REFUSED = 'JWTXN';
+// When a lone settle statement must hand over to the transaction: a dependents pass is due.
+const NEEDS_DEPENDENTS = `EXISTS (SELECT 1 FROM settled WHERE has_dependents AND status IN ('completed','dead_letter'))`;
+
+/** The settle statement; `single`: guarded to run on its own (see the module comment). */
+function settleSql(n: PgNames, single: boolean): string {
+  const key = `${single}`;
+  let byKind = settleStatements.get(n);
+  if (byKind === undefined) settleStatements.set(n, (byKind = new Map()));
+  let sql = byKind.get(key);
+  if (sql === undefined) {
+    sql = single
+      ? `WITH ${settleCtes(n)} SELECT s.*, g.guard FROM (SELECT ${n.requireTransactionFn}(${NEEDS_DEPENDENTS}) AS guard) AS g LEFT JOIN settled s ON true`
+      : `WITH ${settleCtes(n)} SELECT * FROM settled`;
+    byKind.set(key, sql);
+  }
   return sql;
 }
 
@@ -98,19 +122,25 @@ function settleSql(n: PgNames): string {
  * deferred (`claim_deferred`) and made by a second statement after the dependents are handled:
  * the result is exactly that of `settleJobs` followed by `claimJobs`.
  */
-function combinedSql(n: PgNames): string {
-  let sql = combinedStatements.get(n);
+function combinedSql(n: PgNames, single: boolean): string {
+  const key = `${single}`;
+  let byKind = combinedStatements.get(n);
+  if (byKind === undefined) combinedStatements.set(n, (byKind = new Map()));
+  let sql = byKind.get(key);
   if (sql === undefined) {
     const deferWhen = `EXISTS (SELECT 1 FROM settled WHERE status = 'queued' OR has_dependents
       OR (status = 'retrying' AND run_at <= $11::bigint))`;
+    // Alone (`single`), the statement refuses such a batch instead of deferring its claim.
+    const guard = single ? `${n.requireTransactionFn}(${deferWhen})` : 'false';
     sql = `WITH ${settleCtes(n)}, ${claimCtes(n, (i) => `$${i + 10}`, deferWhen)}
-      SELECT u.*, p.promoted, ${deferWhen} AS claim_deferred FROM (SELECT count(*) AS promoted FROM promoted) AS p
+      SELECT u.*, p.promoted, p.guard, ${deferWhen} AS claim_deferred
+      FROM (SELECT count(*) AS promoted, ${guard} AS guard FROM promoted) AS p
       LEFT JOIN (
         SELECT 'settled' AS part, s.settle_ord AS ord, ${columnsOf('s')} FROM settled s
         UNION ALL
         SELECT 'claimed', NULL, ${columnsOf('c')} FROM claimed c
       ) AS u ON true`;
-    combinedStatements.set(n, sql);
+    byKind.set(key, sql);
   }
   return sql;
 }
@@ -179,27 +209,77 @@ async function finishRound(
   }
 }
 
-/** Settles a batch in one transaction; results in request order. */
-export async function settleJobs(conn: PgConnection, n: PgNames, req: { settles: SettleRequest[]; now: number }): Promise<SettleResult> {
-  if (req.settles.length === 0) return { outcomes: [], queued: false, written: false };
-  return conn.transaction(async (tx) => (await settleInTransaction(tx, n, req.settles, req.now, null)).settled);
-}
-
 /**
- * Settles, then claims, in one transaction and (for the usual single round, when nothing the
- * settle does is claimable) one statement. Settles are judged at `claim.now`. Same result as
- * `settleJobs` followed by `claimJobs` (see {@link combinedSql}).
+ * Runs `single` (one guarded statement, its own transaction); null when it refused the batch
+ * or hit a deadlock, whose retry belongs to the multi-statement path.
  */
-export async function settleAndClaim(conn: PgConnection, n: PgNames, req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<SettleAndClaimResult> {
-  return conn.transaction((tx) => settleInTransaction(tx, n, req.settles, req.claim.now, req.claim));
+async function trySingleStatement<T>(single: () => Promise<T>): Promise<T | null> {
+  try {
+    return await single();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === SINGLE_STATEMENT_REFUSED || code === '40P01' || code === '40001') return null;
+    throw err;
+  }
 }
 
-async function settleInTransaction(tx: PgTx, n: PgNames, settles: readonly SettleRequest[], now: number, claim: ClaimJobsRequest | null): Promise<SettleAndClaimResult> {
-  const result: SettleAndClaimResult = {
-    settled: { outcomes: new Array<SettleOutcome>(settles.length).fill({ kind: 'lease_lost' }), queued: false, written: false },
+function emptyResult(count: number): SettleAndClaimResult {
+  return {
+    settled: { outcomes: new Array<SettleOutcome>(count).fill({ kind: 'lease_lost' }), queued: false, written: false },
     claimed: [],
     promoted: 0,
   };
+}
+
+/** Settles a batch in one transaction; results in request order. */
+export async function settleJobs(conn: PgConnection, n: PgNames, req: { settles: SettleRequest[]; now: number }): Promise<SettleResult> {
+  const { settles, now } = req;
+  if (settles.length === 0) return { outcomes: [], queued: false, written: false };
+  const all = rounds(settles);
+  if (all.length === 1) {
+    const indexes = all[0]!;
+    const single = await trySingleStatement(async () => {
+      const rows = await conn.query<SettledRow & { settle_ord: number | null }>(raw(settleSql(n, true), ...settleParams(settles, now)), { prepare: true });
+      const out = emptyResult(settles.length).settled;
+      // No dependents to handle here (the guard let the batch through), so no transaction is needed.
+      await finishRound(conn, n, indexes, new Map(rows.filter((x) => x.settle_ord !== null).map((x) => [x.settle_ord!, x])), now, out);
+      return out;
+    });
+    if (single !== null) return single;
+  }
+  return conn.transaction(async (tx) => (await settleInTransaction(tx, n, settles, now, null)).settled);
+}
+
+/**
+ * Settles, then claims, in one transaction, usually one statement. Settles are judged at
+ * `claim.now`. Same result as `settleJobs` followed by `claimJobs` (see {@link combinedSql}).
+ */
+export async function settleAndClaim(conn: PgConnection, n: PgNames, req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<SettleAndClaimResult> {
+  const { settles, claim } = req;
+  const all = rounds(settles);
+  if (all.length === 1) {
+    const single = await trySingleStatement(async () => {
+      const rows = await conn.query<CombinedRow>(raw(combinedSql(n, true), ...settleParams(settles, claim.now), ...claimParams(claim)), { prepare: true });
+      const out = emptyResult(settles.length);
+      readCombined(rows, out);
+      await finishRound(conn, n, all[0]!, new Map(rows.filter((x) => x.part === 'settled').map((x) => [x.ord!, x])), claim.now, out.settled);
+      return out;
+    });
+    if (single !== null) return single;
+  }
+  return conn.transaction((tx) => settleInTransaction(tx, n, settles, claim.now, claim));
+}
+
+/** The claimed rows (in claim order) and the promotion count of a combined statement. */
+function readCombined(rows: CombinedRow[], out: SettleAndClaimResult): void {
+  out.promoted = rows[0]?.promoted ?? 0;
+  const claimed = rows.filter((x) => x.part === 'claimed');
+  claimed.sort((a, b) => Number(a.priority_rank) - Number(b.priority_rank) || Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq));
+  out.claimed = claimed.map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
+}
+
+async function settleInTransaction(tx: PgTx, n: PgNames, settles: readonly SettleRequest[], now: number, claim: ClaimJobsRequest | null): Promise<SettleAndClaimResult> {
+  const result = emptyResult(settles.length);
   const all = rounds(settles);
   if (all.length === 0 && claim !== null) {
     const r = await claimJobs(tx, n, claim);
@@ -213,11 +293,8 @@ async function settleInTransaction(tx: PgTx, n: PgNames, settles: readonly Settl
     );
     // The claim rides with the last round: the earlier ones may settle a job it would see.
     if (claim !== null && r === all.length - 1) {
-      const rows = await tx.query<CombinedRow>(raw(combinedSql(n), ...params, ...claimParams(claim)), { prepare: true });
-      result.promoted = rows[0]?.promoted ?? 0;
-      const claimed = rows.filter((x) => x.part === 'claimed');
-      claimed.sort((a, b) => Number(a.priority_rank) - Number(b.priority_rank) || Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq));
-      result.claimed = claimed.map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
+      const rows = await tx.query<CombinedRow>(raw(combinedSql(n, false), ...params, ...claimParams(claim)), { prepare: true });
+      readCombined(rows, result);
       const settled = new Map(rows.filter((x) => x.part === 'settled').map((x) => [x.ord!, x]));
       await finishRound(tx, n, indexes, settled, now, result.settled);
       if (rows[0]?.claim_deferred) {
@@ -226,7 +303,7 @@ async function settleInTransaction(tx: PgTx, n: PgNames, settles: readonly Settl
         result.promoted += later.promoted;
       }
     } else {
-      const rows = await tx.query<SettledRow & { settle_ord: number }>(raw(settleSql(n), ...params), { prepare: true });
+      const rows = await tx.query<SettledRow & { settle_ord: number }>(raw(settleSql(n, false), ...params), { prepare: true });
       await finishRound(tx, n, indexes, new Map(rows.map((x) => [x.settle_ord, x])), now, result.settled);
     }
   }

@@ -41,6 +41,7 @@ export class JobRunner {
   #checkpoint: unknown;
   #latestProgress: { progress: number; message: string | null; at: number } | null = null;
   #progressWrite: Promise<void> | null = null;
+  #settled = false;
 
   constructor(claimed: ClaimedJob, type: AnyJobType, deps: RunnerDeps) {
     this.job = claimed.job;
@@ -50,9 +51,9 @@ export class JobRunner {
     this.#checkpoint = claimed.job.checkpoint ?? undefined;
   }
 
-  /** Aborts the handler's signal with `reason` (first reason wins). */
+  /** Aborts the handler's signal with `reason` (first reason wins; never after the attempt settled). */
   abort(reason: AbortReason): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+    if (!this.#settled && !this.#controller.signal.aborted) this.#controller.abort(reason);
   }
 
   /** Why the attempt was aborted, if it was. */
@@ -80,7 +81,11 @@ export class JobRunner {
         outcome,
         actorId: `engine:${this.#deps.workerId}`,
       });
-      if (settled.kind === 'lease_lost') this.abort('lease_lost');
+      if (settled.kind === 'lease_lost') {
+        this.abort('lease_lost');
+        // Fencing refused this attempt's result: another engine rescued the job meanwhile.
+        this.#deps.reportError(new Error(`Attempt ${this.attempt} of job ${this.job.id} lost its lease; its result was discarded`), 'lease_lost');
+      } else this.#settled = true;
     } catch (error) {
       // The settle queue retries store errors itself; reaching here means the engine stopped
       // before it could write. The lease expires and the rescuer takes over.

@@ -49,8 +49,15 @@ export class LeaseKeeper {
         now: this.deps.clock.now(),
         leaseMs: this.deps.leaseMs,
       });
-      for (const id of res.canceled) byId.get(id)?.abort('canceled');
-      for (const id of res.lost) byId.get(id)?.abort('lease_lost');
+      // Only abort attempts still running here: one that settled while the heartbeat was in
+      // flight is reported lost too, and its committed result must not see an abort.
+      const current = new Set(this.deps.runners());
+      const abort = (id: string, reason: 'canceled' | 'lease_lost') => {
+        const runner = byId.get(id);
+        if (runner && current.has(runner)) runner.abort(reason);
+      };
+      for (const id of res.canceled) abort(id, 'canceled');
+      for (const id of res.lost) abort(id, 'lease_lost');
     } catch (error) {
       // Keep beating: a missed beat is harmless while the lease (3 beats long) has not expired.
       this.deps.reportError(error, 'heartbeat');

@@ -4,7 +4,8 @@
  * a random id of the sending store (so it can ignore its own notices: the engine already
  * reacts to its own writes), never job ids or input.
  *
- * Why after the commit and not inside the transaction: Postgres serializes every committing
+ * Why after the commit and not inside the transaction (inserts of claimable jobs are the one
+ * exception, see queries-insert.ts): Postgres serializes every committing
  * transaction that has a pending NOTIFY on one cluster-wide lock, held through the commit's
  * WAL flush, which disables group commit. Measured on this project's CI machine (8 clients,
  * ~3.5 ms fsync): 1,640 commits/s without NOTIFY in the transaction, 460/s with it. A notify
@@ -40,6 +41,11 @@ export class Notifier {
     private readonly sender: string,
   ) {}
 
+  /** The payload of a notice of `kind` from this store. */
+  payload(kind: NoticeKind): string {
+    return `${kind}:${this.sender}`;
+  }
+
   /** Announces a committed change. Never throws; a failed notify is covered by polling. */
   notify(kind: NoticeKind): void {
     if (this.#closed) return;
@@ -68,7 +74,7 @@ export class Notifier {
     this.#timer = null;
     this.#lastEventsAt = Date.now();
     conn
-      .query(raw('SELECT pg_notify($1, $2)', this.channel, `${kind}:${this.sender}`), { prepare: true })
+      .query(raw('SELECT pg_notify($1, $2)', this.channel, this.payload(kind)), { prepare: true })
       .catch(() => undefined)
       .finally(() => {
         this.#inFlight = false;

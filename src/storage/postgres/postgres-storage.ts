@@ -215,8 +215,11 @@ class PostgresStorage implements PostgresStorageAdapter {
   }
 
   async insertJobs(req: InsertJobsRequest): Promise<InsertOutcome[]> {
-    const r = await this.#call('insertJobs', (c) => insertJobs(c, this.#names, req));
-    this.#notify(r.queued ? 'jobs' : r.written ? 'events' : null);
+    const notice = { channel: this.#plainNames.channel, payload: this.#notifier.payload('jobs') };
+    const r = await this.#call('insertJobs', (c) => insertJobs(c, this.#names, req, notice));
+    // New claimable jobs: other processes were notified by the commit itself (queries-insert.ts),
+    // and the engine wakes its own scheduler after a submit.
+    if (!r.queued) this.#notify(r.written ? 'events' : null);
     return r.outcomes;
   }
 

@@ -28,10 +28,16 @@ import { SYSTEM_ACTOR } from './transitions.js';
 /** Advisory lock keys the dedup hashes are folded into. */
 export const DEDUP_LOCK_BUCKETS = 256;
 
+/** The NOTIFY an insert of claimable jobs sends in its own transaction. */
+export interface InsertNotice {
+  channel: string;
+  payload: string;
+}
+
 /** Result of an insert, plus what to NOTIFY. */
 export interface InsertResult {
   outcomes: InsertOutcome[];
-  /** Some job was inserted `queued` (claimable now). */
+  /** Some job was inserted `queued` (claimable now); the NOTIFY went out with the commit. */
   queued: boolean;
   /** Something was written. */
   written: boolean;
@@ -51,14 +57,14 @@ function needsDedupCheck(job: NewJob): boolean {
 }
 
 /** Inserts a batch; each job sees the accepted jobs before it in the batch (dedup, parents). */
-export async function insertJobs(conn: PgConnection, n: PgNames, req: InsertJobsRequest): Promise<InsertResult> {
+export async function insertJobs(conn: PgConnection, n: PgNames, req: InsertJobsRequest, notice: InsertNotice): Promise<InsertResult> {
   if (req.jobs.length === 0) return { outcomes: [], queued: false, written: false };
   const hasDedup = req.jobs.some(needsDedupCheck);
   const parentIds = [...new Set(req.jobs.flatMap((j) => j.dependsOn))];
   if (!hasDedup && parentIds.length === 0) {
     // Nothing to check: one statement, atomic on its own.
     const accepted = req.jobs.map((job): Accepted => ({ job, parentIds: [], status: job.runAt > req.now ? 'scheduled' : 'queued', error: null }));
-    await conn.query(insertStatement(n, accepted, req), { prepare: true });
+    await conn.query(insertStatement(n, accepted, req, notice), { prepare: true });
     return finish(accepted.map((a) => ({ kind: 'inserted', job: toJob(a, req.now) })), accepted);
   }
   return conn.transaction(async (tx) => {
@@ -69,7 +75,7 @@ export async function insertJobs(conn: PgConnection, n: PgNames, req: InsertJobs
       const rejected = outcomes.map((o): InsertOutcome => (o.kind === 'inserted' ? { kind: 'not_written' } : o));
       return { outcomes: req.atomic ? rejected : outcomes, queued: false, written: false };
     }
-    await tx.query(insertStatement(n, accepted, req), { prepare: true });
+    await tx.query(insertStatement(n, accepted, req, notice), { prepare: true });
     return finish(outcomes, accepted);
   });
 }
@@ -161,8 +167,13 @@ function decide(req: InsertJobsRequest, duplicates: Map<number, string>, stored:
   return { outcomes, accepted };
 }
 
-/** One statement writing the jobs, their dependency rows and their creation history entries. */
-function insertStatement(n: PgNames, accepted: Accepted[], req: InsertJobsRequest) {
+/**
+ * One statement writing the jobs, their dependency rows and their creation history entries,
+ * and, when a job is claimable now, NOTIFYing in the same transaction: workers everywhere hear
+ * of it the moment it commits, one round trip sooner than a notify sent after the commit (the
+ * submit-to-start latency). Only inserts do this; see notifier.ts for why the others do not.
+ */
+function insertStatement(n: PgNames, accepted: Accepted[], req: InsertJobsRequest, notice: InsertNotice) {
   const { now } = req;
   const deps = accepted.flatMap((a) => a.parentIds.map((parentId) => [a.job.id, parentId] as const));
   const parents = new Set(deps.map((d) => d[1]));
@@ -185,12 +196,15 @@ function insertStatement(n: PgNames, accepted: Accepted[], req: InsertJobsReques
      ),
      stored_parents AS (
        UPDATE ${n.jobs} SET has_dependents = true WHERE id = ANY($15::text[]) AND NOT has_dependents
+     ),
+     creation_history AS (
+       INSERT INTO ${n.history} (job_id, at, from_status, to_status, attempt, actor_id, message, error)
+       SELECT j.id, $13::bigint, NULL, j.status, 0, $18::text, j.error::json ->> 'message', j.error::json
+       FROM unnest($1::text[], $5::text[], $14::text[]) WITH ORDINALITY AS j(id, status, error, ord)
+       WHERE j.id IN (SELECT id FROM new_jobs)
+       ORDER BY j.ord
      )
-     INSERT INTO ${n.history} (job_id, at, from_status, to_status, attempt, actor_id, message, error)
-     SELECT j.id, $13::bigint, NULL, j.status, 0, $18::text, j.error::json ->> 'message', j.error::json
-     FROM unnest($1::text[], $5::text[], $14::text[]) WITH ORDINALITY AS j(id, status, error, ord)
-     WHERE j.id IN (SELECT id FROM new_jobs)
-     ORDER BY j.ord`,
+     SELECT pg_notify($19::text, $20::text) WHERE $21::boolean`,
     accepted.map((a) => a.job.id),
     accepted.map((a) => a.job.type),
     accepted.map((a) => a.job.orgId),
@@ -209,6 +223,9 @@ function insertStatement(n: PgNames, accepted: Accepted[], req: InsertJobsReques
     deps.map((d) => d[0]),
     deps.map((d) => d[1]),
     req.actorId,
+    notice.channel,
+    notice.payload,
+    accepted.some((a) => a.status === 'queued'),
   );
 }
 

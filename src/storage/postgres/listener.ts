@@ -13,9 +13,13 @@
 import type { Client, ClientConfig, Notification } from 'pg';
 import type { PgModule } from './pg-driver.js';
 
+/** First delay before replacing a lost listener connection; doubles per failure. */
 export const RECONNECT_MIN_MS = 100;
+/** Longest delay between reconnection attempts. */
 export const RECONNECT_MAX_MS = 10_000;
+/** How often the listener connection is checked with `SELECT 1`. */
 export const PING_INTERVAL_MS = 30_000;
+/** A check not answered within this is a dead connection. */
 export const PING_TIMEOUT_MS = 10_000;
 
 /** State of the listener connection, for diagnostics and tests. */

@@ -1,5 +1,5 @@
 /** R15: every bad input gets a clear error naming what is wrong; nothing is written, no event, no hash taken. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   defineJobType,
@@ -10,20 +10,11 @@ import {
   sqliteStorage,
   UnknownJobTypeError,
   ValidationError,
-  type AnyJobType,
 } from '../../src/index.js';
 import { EventRecorder } from '../../src/testing/index.js';
-import { testEngine } from '../helpers/fixtures.js';
+import { setupEngine } from '../helpers/fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function setup<T extends AnyJobType>(opts: Parameters<typeof testEngine<T>>[0]) {
-  const t = await testEngine(opts);
-  cleanups.push(() => t.engine.stop({ graceMs: 0 }));
-  return t;
-}
+const setup = setupEngine;
 
 const report = defineJobType({
   name: 'send-report',

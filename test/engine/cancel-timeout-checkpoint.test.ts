@@ -1,20 +1,11 @@
-import type { AnyJobType } from '../../src/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJobType, InvalidStateError, JobNotFoundError, PermissionDeniedError } from '../../src/index.js';
 import { drain, EventRecorder } from '../../src/testing/index.js';
 import { engineInternals } from '../../src/engine.js';
-import { add, gate, testEngine } from '../helpers/fixtures.js';
+import { add, gate, setupEngine } from '../helpers/fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function setup<T extends AnyJobType>(opts: Parameters<typeof testEngine<T>>[0]) {
-  const t = await testEngine(opts);
-  cleanups.push(() => t.engine.stop({ graceMs: 0 }));
-  return t;
-}
+const setup = setupEngine;
 
 describe('cancel (R12)', () => {
   it('a canceled queued job never runs; canceledAt and canceledBy are set', async () => {

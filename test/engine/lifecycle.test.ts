@@ -1,17 +1,10 @@
 import type { AnyJobType } from '../../src/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { drain } from '../../src/testing/index.js';
-import { add, broken, flaky, gate, testEngine } from '../helpers/fixtures.js';
+import { add, broken, flaky, gate, setupEngine } from '../helpers/fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-
-async function setup<T extends AnyJobType = typeof add | typeof flaky | typeof broken>(extra: Parameters<typeof testEngine<T>>[0] = { jobTypes: [add, flaky, broken] as never }) {
-  const t = await testEngine<T>(extra);
-  cleanups.push(() => t.engine.stop({ graceMs: 0 }));
-  return t;
+function setup<T extends AnyJobType = typeof add | typeof flaky | typeof broken>(extra: Parameters<typeof setupEngine<T>>[0] = { jobTypes: [add, flaky, broken] as never }) {
+  return setupEngine<T>(extra);
 }
 
 describe('submit → run → completed', () => {

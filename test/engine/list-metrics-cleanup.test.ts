@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AnyJobType, Job } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../../src/index.js';
 import { drain } from '../../src/testing/index.js';
-import { add, broken, gate, testEngine } from '../helpers/fixtures.js';
+import { add, broken, gate, setupEngine } from '../helpers/fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function setup<T extends AnyJobType>(opts: Parameters<typeof testEngine<T>>[0]) {
-  const t = await testEngine(opts);
-  cleanups.push(() => t.engine.stop({ graceMs: 0 }));
-  return t;
-}
+const setup = setupEngine;
 
 describe('list', () => {
   it('filters by status, type, owner, org and date range, newest first', async () => {

@@ -1,19 +1,10 @@
-import type { AnyJobType } from '../../src/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { computeBackoff, defineJobType } from '../../src/index.js';
 import { drain } from '../../src/testing/index.js';
-import { add, broken, flaky, testEngine } from '../helpers/fixtures.js';
+import { add, broken, flaky, setupEngine } from '../helpers/fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function setup<T extends AnyJobType>(opts: Parameters<typeof testEngine<T>>[0]) {
-  const t = await testEngine(opts);
-  cleanups.push(() => t.engine.stop({ graceMs: 0 }));
-  return t;
-}
+const setup = setupEngine;
 
 describe('retries and backoff (R10)', () => {
   it('retries a transient failure on the backoff schedule, then completes', async () => {

@@ -1,5 +1,5 @@
 /** S1–S7 of RELIABILITY.md: tenant isolation, admin-only verbs, names, SQL, sizes. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   defineJobType,
@@ -8,20 +8,11 @@ import {
   PermissionDeniedError,
   UnknownJobTypeError,
   ValidationError,
-  type AnyJobType,
 } from '../../src/index.js';
 import { drain, EventRecorder } from '../../src/testing/index.js';
-import { add, gate, testEngine } from '../helpers/fixtures.js';
+import { add, gate, setupEngine } from '../helpers/fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function setup<T extends AnyJobType>(opts: Parameters<typeof testEngine<T>>[0]) {
-  const t = await testEngine(opts);
-  cleanups.push(() => t.engine.stop({ graceMs: 0 }));
-  return t;
-}
+const setup = setupEngine;
 
 const echo = defineJobType({
   name: 'echo',

@@ -1,4 +1,5 @@
 /** Job types and engine factories shared by the engine tests. */
+import { onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { defineJobType, PermanentError, TransientError, type AnyJobType, type JobEngineOptions } from '../../src/index.js';
 import { createTestEngine, EventRecorder, FakeClock } from '../../src/testing/index.js';
@@ -78,4 +79,11 @@ export async function testEngine<T extends AnyJobType>(options: Partial<JobEngin
   const { engine } = await createTestEngine({ pollIntervalMs: 1000, leaseMs: 30_000, ...options, clock });
   const events = new EventRecorder(engine);
   return { engine, clock, events };
+}
+
+/** Like {@link testEngine}, and the engine is stopped when the current test finishes. */
+export async function setupEngine<T extends AnyJobType>(options: Partial<JobEngineOptions<T>> & { jobTypes: readonly T[] }) {
+  const t = await testEngine(options);
+  onTestFinished(() => t.engine.stop({ graceMs: 0 }));
+  return t;
 }

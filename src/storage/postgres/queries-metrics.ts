@@ -6,23 +6,9 @@
  */
 import { JOB_STATUSES, PRIORITIES, type JobStatus } from '../../states.js';
 import type { Metrics, ProcessingTime } from '../../types.js';
+import { P95_RANK, toProcessingTime, type TimeRow } from '../sql/metrics-rows.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
-
-// The value at rank ceil(0.95 * n) in ascending order, as integer arithmetic.
-const P95_RANK = `(n * 95 + 99) / 100`;
-
-interface TimeRow {
-  type?: string;
-  n: number;
-  avg_ms: number | null;
-  p95_ms: number | null;
-}
-
-function toProcessingTime(row: TimeRow | undefined): ProcessingTime {
-  if (row === undefined || row.n === 0) return { count: 0, avgMs: 0, p95Ms: 0 };
-  return { count: row.n, avgMs: row.avg_ms ?? 0, p95Ms: row.p95_ms ?? 0 };
-}
 
 /** Counts, queue depth, processing times and failure rates; `orgId: null` means every org. */
 export async function collectMetrics(conn: PgConnection, n: PgNames, req: { orgId: string | null; since: number; now: number }): Promise<Metrics> {

@@ -11,24 +11,12 @@
  * child and the second sees the first completed.
  */
 import type { JobStatus } from '../../states.js';
+import { SYSTEM_ACTOR, type HistoryInsert } from '../sql/history-insert.js';
 import type { JobError } from '../../types.js';
 import { raw, type PgTx } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
-/** Actor of transitions the store makes on its own (promotion, dependency release/cascade). */
-export const SYSTEM_ACTOR = 'system';
-
-/** One history entry to append. */
-export interface HistoryInsert {
-  jobId: string;
-  at: number;
-  from: JobStatus | null;
-  to: JobStatus;
-  attempt: number;
-  actorId: string;
-  message: string | null;
-  error: JobError | null;
-}
+export { SYSTEM_ACTOR, type HistoryInsert } from '../sql/history-insert.js';
 
 /** Appends history entries in the given order (their seqs follow it). */
 export async function appendHistory(tx: PgTx, n: PgNames, entries: readonly HistoryInsert[]): Promise<void> {

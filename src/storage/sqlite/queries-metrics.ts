@@ -5,23 +5,9 @@
  */
 import { JOB_STATUSES, PRIORITIES, type JobStatus } from '../../states.js';
 import type { Metrics, ProcessingTime } from '../../types.js';
+import { P95_RANK, toProcessingTime, type TimeRow } from '../sql/metrics-rows.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
-// p95 is nearest-rank: the value at rank ceil(0.95 * n) in ascending order. ceil is written
-// as integer arithmetic, (95n + 99) / 100, so it needs no SQLite math functions.
-const P95_RANK = `(n * 95 + 99) / 100`;
-
-interface TimeRow {
-  type?: string;
-  n: number;
-  avg_ms: number | null;
-  p95_ms: number | null;
-}
-
-function toProcessingTime(row: TimeRow | undefined): ProcessingTime {
-  if (row === undefined || row.n === 0) return { count: 0, avgMs: 0, p95Ms: 0 };
-  return { count: row.n, avgMs: row.avg_ms ?? 0, p95Ms: row.p95_ms ?? 0 };
-}
 
 /** Counts, queue depth, processing times and failure rates; `orgId: null` means every org. */
 export function collectMetrics(conn: SqliteConnection, req: { orgId: string | null; since: number; now: number }): Metrics {

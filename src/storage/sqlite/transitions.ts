@@ -5,23 +5,11 @@
  * its dependents' transitions) commit together or not at all.
  */
 import type { JobStatus } from '../../states.js';
+import { SYSTEM_ACTOR, type HistoryInsert } from '../sql/history-insert.js';
 import type { JobError } from '../../types.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
-/** Actor of transitions the store makes on its own (promotion, dependency release/cascade). */
-export const SYSTEM_ACTOR = 'system';
-
-/** One history entry to append. */
-export interface HistoryInsert {
-  jobId: string;
-  at: number;
-  from: JobStatus | null;
-  to: JobStatus;
-  attempt: number;
-  actorId: string;
-  message: string | null;
-  error: JobError | null;
-}
+export { SYSTEM_ACTOR, type HistoryInsert } from '../sql/history-insert.js';
 
 // Hand-written: runs once per transition on every hot path (claim, settle).
 const INSERT_HISTORY = `INSERT INTO job_history (job_id, at, from_status, to_status, attempt, actor_id, message, error)

@@ -54,8 +54,6 @@ export interface EngineCore {
   assertStarted(): void;
   /** Inserts one job through the group-commit queue. */
   insertOne(job: NewJob, actorId: string): Promise<InsertOutcome>;
-  /** Called after a write: wakes the scheduler and delivers events at once. */
-  afterWrite(opts?: { newJobs?: boolean }): void;
   /** Aborts the attempt of `jobId` if it runs in this process. */
   abortLocal(jobId: string): void;
 }
@@ -99,7 +97,6 @@ export class JobClient<T extends AnyJobType = any> {
     const newJob = await prepareSubmission(c.registry, { actor: this.actor, trusted: this.#trusted }, type, input, options, c.clock.now(), c.payloadLimitBytes);
     const outcome = await c.insertOne(newJob, this.actor.userId);
     const job = unwrapInsert(outcome, newJob);
-    c.afterWrite({ newJobs: true });
     return job as TypedJob<TypeByName<T, N>>;
   }
 
@@ -123,7 +120,6 @@ export class JobClient<T extends AnyJobType = any> {
     const failed = outcomes.findIndex((o) => o.kind !== 'inserted' && o.kind !== 'not_written');
     if (failed >= 0) unwrapInsert(outcomes[failed]!, prepared[failed]!);
     const jobs = outcomes.map((o, i) => unwrapInsert(o, prepared[i]!));
-    c.afterWrite({ newJobs: true });
     return jobs as TypedJob<T>[];
   }
 
@@ -179,7 +175,6 @@ export class JobClient<T extends AnyJobType = any> {
     if (r.kind === 'not_found') throw new JobNotFoundError(job.id);
     if (r.kind === 'invalid_state') throw new InvalidStateError(`Cannot cancel a ${r.status} job`, r.status);
     c.abortLocal(job.id);
-    c.afterWrite();
     return r.job as TypedJob<TypeByName<T, N>>;
   }
 
@@ -196,7 +191,6 @@ export class JobClient<T extends AnyJobType = any> {
     if (r.kind === 'not_found') throw new JobNotFoundError(jobId);
     if (r.kind === 'invalid_state') throw new InvalidStateError(`Cannot retry a ${r.status} job: only dead_letter and canceled jobs can be retried`, r.status);
     if (r.kind === 'parent_failed') throw new InvalidStateError(`Cannot retry: parent ${r.parentId} failed; retry the parent first`, 'canceled');
-    c.afterWrite({ newJobs: true });
     return r.job as TypedJob<TypeByName<T, N>>;
   }
 
@@ -261,8 +255,10 @@ export class JobClient<T extends AnyJobType = any> {
    */
   on<E extends 'job:status' | 'job:progress'>(event: E, listener: JobwingEvents[E]): () => void {
     const scope = this.#scope;
-    const filtered = ((e: { orgId: string }) => {
-      if (scope === null || e.orgId === scope) (listener as (e: unknown) => void)(e);
+    // Returns the listener's result, so the emitter can report an async listener's rejection.
+    const filtered = ((e: { orgId: string }): unknown => {
+      if (scope === null || e.orgId === scope) return (listener as (e: unknown) => unknown)(e);
+      return undefined;
     }) as JobwingEvents[E];
     this.#core.emitter.on(event, filtered as never);
     return () => {

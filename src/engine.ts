@@ -17,6 +17,7 @@ import { DEFAULT_PAYLOAD_LIMIT_BYTES } from './payload.js';
 import { JobRegistry } from './registry.js';
 import { DispatchLoop } from './scheduler/dispatch-loop.js';
 import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js';
+import { observeWrites } from './storage/observed-storage.js';
 import { sqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Actor } from './types.js';
 import { actorSchema, parseOrThrow, stopOptionsSchema } from './validation.js';
@@ -127,7 +128,12 @@ export class JobEngine<T extends AnyJobType = any> {
   constructor(options: JobEngineOptions<T>) {
     const o = parseOrThrow(optionsSchema, options, 'JobEngine options');
     this.#registry = new JobRegistry(o.jobTypes as AnyJobType[]);
-    this.#storage = o.storage ?? sqliteStorage({ path: 'jobwing.sqlite' });
+    // Every successful write of this engine delivers its events at once (and new claimable
+    // jobs wake the scheduler), whichever part made it: one layer, no per-call-site pokes.
+    this.#storage = observeWrites(o.storage ?? sqliteStorage({ path: 'jobwing.sqlite' }), (method, result) => {
+      if (method === 'insertJobs' || method === 'retryJob' || (method === 'promoteDueJobs' && (result as number) > 0)) this.#loop?.wake();
+      this.#feed.poke();
+    });
     this.#clock = o.clock ?? systemClock;
     this.workerId = o.workerId ?? randomUUID();
     this.#pollIntervalMs = o.pollIntervalMs ?? 1_000;
@@ -135,7 +141,6 @@ export class JobEngine<T extends AnyJobType = any> {
     const random = o.random ?? Math.random;
     const payloadLimitBytes = o.limits?.payloadBytes ?? DEFAULT_PAYLOAD_LIMIT_BYTES;
     const reportError = (error: unknown, source: string) => this.#emitter.safeEmit('engine:error', { error, source });
-    const onWrite = () => this.#feed.poke();
 
     this.#feed = new EventFeed(this.#storage, this.#emitter, reportError);
     this.#loop =
@@ -152,7 +157,6 @@ export class JobEngine<T extends AnyJobType = any> {
             payloadLimitBytes,
             random,
             reportError,
-            onWrite,
           });
     this.#maintenance = new Maintenance({
       storage: this.#storage,
@@ -163,7 +167,6 @@ export class JobEngine<T extends AnyJobType = any> {
       retentionMaxAgeMs: o.retention?.maxAgeMs ?? 30 * 86_400_000,
       random,
       reportError,
-      onWrite,
     });
     // Group commit of independent submits: one transaction (one fsync) per burst.
     this.#insertQueue = new BatchQueue(async (reqs) => {
@@ -191,10 +194,6 @@ export class JobEngine<T extends AnyJobType = any> {
         if (engine.#state !== 'started') throw new EngineStoppedError(engine.#state === 'new' || engine.#state === 'starting' ? 'The engine is not started; await engine.start() first' : 'The engine is stopped');
       },
       insertOne: (job, actorId) => engine.#insertQueue.add({ job, actorId }),
-      afterWrite: (opts) => {
-        if (opts?.newJobs) engine.#loop?.wake();
-        engine.#feed.poke();
-      },
       abortLocal: (jobId) => engine.#loop?.abortLocal(jobId, 'canceled'),
     };
     this.system = new JobClient<T>(this.#core, { userId: 'system', orgId: 'default', admin: true }, true);

@@ -1,6 +1,6 @@
 /**
- * Typed events. Listeners run synchronously inside `emit`; a throwing listener is reported
- * as `engine:error` and never breaks the engine.
+ * Typed events. Listeners run synchronously inside `emit`; a throwing listener, or an async
+ * listener whose promise rejects, is reported as `engine:error` and never breaks the engine.
  */
 import { EventEmitter } from 'eventemitter3';
 import type { JobProgressEvent, JobStatusEvent } from './types.js';
@@ -35,12 +35,25 @@ export class SafeEmitter extends EventEmitter<JobwingEvents> {
     }
     for (const listener of listeners) {
       try {
-        listener(payload);
+        const result: unknown = listener(payload);
+        // An async listener's rejection would otherwise be an unhandled rejection, which
+        // exits the host process by default: report it like a sync throw.
+        if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
+          (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.#listenerFailed(event, error));
+        }
       } catch (error) {
-        if (event === 'engine:error') continue; // never loop on a broken error listener
-        this.safeEmit('engine:error', { error, source: 'listener' });
+        this.#listenerFailed(event, error);
       }
     }
+  }
+
+  #listenerFailed(event: JobwingEventName, error: unknown): void {
+    if (event === 'engine:error') {
+      // Never loop on a broken error listener; still never lose the error silently.
+      console.error('[jobwing] an engine:error listener failed:', error);
+      return;
+    }
+    this.safeEmit('engine:error', { error, source: 'listener' });
   }
 
   /** True when anyone listens to job events (lets the engine skip reading the event tail). */

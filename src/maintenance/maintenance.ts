@@ -22,7 +22,6 @@ export interface MaintenanceOptions {
   retentionMaxAgeMs: number;
   random: () => number;
   reportError(error: unknown, source: string): void;
-  onWrite(): void;
 }
 
 /** Runs the leader-gated maintenance tick every `leaseMs / 3`. */
@@ -51,15 +50,13 @@ export class Maintenance {
     const { storage, clock, workerId, leaseMs } = this.o;
     const leader = await storage.acquireLeadership({ name: 'maintenance', ownerId: workerId, now: clock.now(), ttlMs: leaseMs });
     if (!leader) return;
-    let changed = 0;
-    changed += await rescueExpiredLeases({ ...this.o, limit: 500 });
-    changed += await storage.promoteDueJobs({ now: clock.now(), limit: 1000 });
+    await rescueExpiredLeases({ ...this.o, limit: 500 });
+    await storage.promoteDueJobs({ now: clock.now(), limit: 1000 });
     const now = clock.now();
     if (this.#lastPruneAt === null || now - this.#lastPruneAt >= DAY_MS) {
       this.#lastPruneAt = now;
-      changed += await pruneFinishedJobs(storage, now - this.o.retentionMaxAgeMs);
+      await pruneFinishedJobs(storage, now - this.o.retentionMaxAgeMs);
     }
-    if (changed > 0) this.o.onWrite();
   }
 
   #schedule(delay: number): void {

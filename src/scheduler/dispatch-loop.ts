@@ -1,7 +1,15 @@
 /**
  * The scheduler loop: free slots → claim (priority, runAt, submission order) → run.
  * Wakes at once on a local submit, a finished job or a store notice; otherwise sleeps until
- * the next due job or `pollIntervalMs`, whichever comes first. Settles are group-committed.
+ * the next due job or `pollIntervalMs`, whichever comes first. Settles are group-committed,
+ * and where the store can, a settle batch claims the next jobs in the same transaction.
+ *
+ * Two paths claim: the claim loop and the settle path. Why together they never exceed
+ * `concurrency`: a claim reserves the free slots it asks for before it goes to the store
+ * (`#reserved`), and both paths count `running + reserved`; the reservation is released in
+ * the same synchronous step that starts the claimed runners.
+ * Why nothing starts once `stop()` began: every claimed job passes `#admit`, which releases
+ * (hands back to `queued`, unstarted) whatever a claim in flight returns after that point.
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import { BatchQueue } from '../batch-queue.js';
@@ -22,8 +30,6 @@ export interface DispatchLoopOptions {
   payloadLimitBytes: number;
   random: () => number;
   reportError(error: unknown, source: string): void;
-  /** Called after every store write this loop makes, so the engine can deliver events at once. */
-  onWrite(): void;
 }
 
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -41,6 +47,8 @@ export class DispatchLoop {
   #again = false;
   /** True when the last claim found fewer jobs than free slots (nothing more is due). */
   #exhausted = false;
+  /** Slots promised to claims in flight (claim loop or settle path); see the module comment. */
+  #reserved = 0;
   #abandonSettles = false;
   #idleWaiters: (() => void)[] = [];
 
@@ -150,26 +158,36 @@ export class DispatchLoop {
     }
     await this.#settleQueue.idle();
     await this.#leaseKeeper.stop();
+    // The store closes after this: a settle still retrying must give up, not loop forever.
+    this.#abandonSettles = true;
     this.#state = 'stopped';
     this.#notifyIdle();
   }
 
+  /** Slots neither running nor promised to a claim in flight. */
+  #freeSlots(): number {
+    return this.#o.concurrency - this.#runners.size - this.#reserved;
+  }
+
   async #claimLoop(): Promise<void> {
-    const { storage, registry, clock, workerId, concurrency, leaseMs } = this.#o;
+    const { storage, registry, clock, workerId, leaseMs } = this.#o;
     for (;;) {
       this.#again = false;
-      const free = concurrency - this.#runners.size;
+      const free = this.#freeSlots();
       if (free <= 0 || this.#state !== 'running') return; // a finishing attempt wakes us
       let claimed;
+      this.#reserved += free;
       try {
         claimed = await storage.claimJobs({ workerId, types: registry.names(), limit: free, now: clock.now(), leaseMs });
       } catch (error) {
+        this.#reserved -= free;
         this.#o.reportError(error, 'claim');
         this.#sleep(this.#o.pollIntervalMs);
         return;
       }
-      for (const c of claimed) this.#startRunner(c);
-      if (claimed.length > 0) this.#o.onWrite();
+      this.#reserved -= free;
+      await this.#admit(claimed);
+      if (this.#state !== 'running') return;
       if (claimed.length < free) {
         if (this.#again) continue; // a submit arrived during the claim
         this.#exhausted = true;
@@ -177,6 +195,31 @@ export class DispatchLoop {
         return;
       }
       await nextMacrotask(); // never hold the event loop across batches
+    }
+  }
+
+  /**
+   * The one place claimed jobs go: started while the loop runs, else released unstarted
+   * (a claim that was in flight when `stop()` began), so stop never leaves them `running`.
+   */
+  async #admit(claimed: ClaimedJob[]): Promise<void> {
+    if (claimed.length === 0) return;
+    if (this.#state === 'running') {
+      for (const c of claimed) this.#startRunner(c);
+      return;
+    }
+    const { storage, clock, workerId, reportError } = this.#o;
+    const settles: SettleRequest[] = claimed.map((c) => ({
+      jobId: c.job.id,
+      attempt: c.attempt,
+      outcome: { kind: 'released', message: 'Released unstarted: the worker was shutting down when the claim returned' },
+      actorId: `engine:${workerId}`,
+    }));
+    try {
+      await storage.settleJobs({ settles, now: clock.now() });
+    } catch (error) {
+      // The leases expire and another engine's rescuer requeues the jobs.
+      reportError(error, 'settle');
     }
   }
 
@@ -229,12 +272,10 @@ export class DispatchLoop {
     let delay = 50;
     for (;;) {
       try {
-        const res = await this.#settleOnce(reqs);
-        this.#o.onWrite();
-        return res;
+        return await this.#settleOnce(reqs);
       } catch (error) {
         this.#o.reportError(error, 'settle');
-        if (this.#abandonSettles) throw error;
+        if (this.#abandonSettles || this.#state === 'stopped') throw error;
         await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, delay));
         delay = Math.min(delay * 2, 5_000);
       }
@@ -242,21 +283,28 @@ export class DispatchLoop {
   }
 
   async #settleOnce(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
-    const { storage, registry, clock, workerId, concurrency, leaseMs } = this.#o;
-    // Every settle of the batch ends one running attempt, so its slot is free once it commits.
-    const free = concurrency - this.#runners.size + reqs.length;
-    if (!storage.settleAndClaim || this.#state !== 'running' || this.#tick || free <= 0) {
+    const { storage, registry, clock, workerId, leaseMs } = this.#o;
+    // The claim may take the free slots (reserved now) plus the slots this batch's attempts
+    // free when it commits (their runners stay in the map until then).
+    const extra = Math.max(0, this.#freeSlots());
+    const limit = extra + reqs.length;
+    // Safe beside a claim loop tick in flight: both count the other's reservation.
+    if (!storage.settleAndClaim || this.#state !== 'running') {
       return storage.settleJobs({ settles: reqs, now: clock.now() });
     }
-    const now = clock.now();
-    const { settled, claimed } = await storage.settleAndClaim({
-      settles: reqs,
-      claim: { workerId, types: registry.names(), limit: free, now, leaseMs },
-    });
-    // Why this never exceeds `concurrency`: the new runners enter the map before the settled
-    // ones leave it, and the claim loop counts both, so it sees no free slot meanwhile.
-    for (const c of claimed) this.#startRunner(c);
-    if (claimed.length < free) this.#exhausted = true;
+    this.#reserved += extra;
+    let result;
+    try {
+      result = await storage.settleAndClaim({
+        settles: reqs,
+        claim: { workerId, types: registry.names(), limit, now: clock.now(), leaseMs },
+      });
+    } finally {
+      this.#reserved -= extra;
+    }
+    const { settled, claimed } = result;
+    if (claimed.length < limit) this.#exhausted = true;
+    await this.#admit(claimed);
     return settled;
   }
 

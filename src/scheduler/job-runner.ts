@@ -71,7 +71,7 @@ export class JobRunner {
     } finally {
       clock.clearTimeout(timer);
     }
-    const outcome = this.#toOutcome(result);
+    const outcome = this.#safeOutcome(result);
     if (!outcome) return; // canceled or lease lost: the store already moved on; drop the result
     await this.#progressWrite; // the last progress value lands before the final state
     try {
@@ -83,13 +83,26 @@ export class JobRunner {
       });
       if (settled.kind === 'lease_lost') {
         this.abort('lease_lost');
-        // Fencing refused this attempt's result: another engine rescued the job meanwhile.
-        this.#deps.reportError(new Error(`Attempt ${this.attempt} of job ${this.job.id} lost its lease; its result was discarded`), 'lease_lost');
+        // Fencing refused this attempt's result. A cancel that won the race is normal and
+        // not reported; anything else (a rescue by another engine) is worth an engine:error.
+        if (!(await this.#wasCanceled())) {
+          this.#deps.reportError(new Error(`Attempt ${this.attempt} of job ${this.job.id} lost its lease; its result was discarded`), 'lease_lost');
+        }
       } else this.#settled = true;
     } catch (error) {
       // The settle queue retries store errors itself; reaching here means the engine stopped
       // before it could write. The lease expires and the rescuer takes over.
       this.#deps.reportError(error, 'settle');
+    }
+  }
+
+  /** True when the job was canceled (the usual reason a finished attempt's settle is refused). */
+  async #wasCanceled(): Promise<boolean> {
+    try {
+      const job = await this.#deps.storage.getJob({ id: this.job.id, orgId: null });
+      return job?.status === 'canceled';
+    } catch {
+      return false;
     }
   }
 
@@ -107,6 +120,19 @@ export class JobRunner {
       );
     // A handler that ignores its signal keeps running, but its late result is discarded.
     return Promise.race([handled, aborted]);
+  }
+
+  /**
+   * {@link #toOutcome}, guarded: whatever the handler threw or returned (a null-prototype
+   * object, an error whose `message` getter throws, an output schema whose refine throws),
+   * the attempt ends as a recorded failure instead of an unhandled rejection in the host.
+   */
+  #safeOutcome(result: RaceResult): AttemptOutcome | null {
+    try {
+      return this.#toOutcome(result);
+    } catch (error) {
+      return this.#failure('permanent', { name: 'JobwingError', message: `The attempt's result could not be processed: ${describeThrown(error)}` });
+    }
   }
 
   #toOutcome(result: RaceResult): AttemptOutcome | null {
@@ -224,13 +250,39 @@ export class JobRunner {
   }
 }
 
-/** Turns anything thrown into a stored error record (message truncated). */
+/**
+ * Turns anything thrown into a stored error record (message truncated). Never throws: a
+ * value whose `message`/`name` getters or `toString` throw is described best-effort.
+ */
 export function toJobError(type: JobError['type'], thrown: unknown): JobError {
-  if (thrown instanceof Error || (thrown && typeof thrown === 'object' && 'message' in thrown)) {
-    const e = thrown as { name?: unknown; message?: unknown };
-    const error: JobError = { type, message: truncate(String(e.message ?? '')) };
-    if (typeof e.name === 'string' && e.name) error.name = truncate(e.name, 200);
-    return error;
+  const error: JobError = { type, message: truncate(describeThrown(thrown)) };
+  const name = readSafely(thrown, 'name');
+  if (typeof name === 'string' && name) error.name = truncate(name, 200);
+  return error;
+}
+
+/** The message of an error-like value, else its string form, else a placeholder. */
+function describeThrown(thrown: unknown): string {
+  const message = readSafely(thrown, 'message');
+  if (message !== undefined && message !== null) {
+    try {
+      return String(message);
+    } catch {
+      // fall through to the value itself
+    }
   }
-  return { type, message: truncate(String(thrown)) };
+  try {
+    return String(thrown);
+  } catch {
+    return `(a thrown ${thrown === null ? 'null' : typeof thrown} that cannot be turned into a string)`;
+  }
+}
+
+function readSafely(value: unknown, key: 'message' | 'name'): unknown {
+  if (!value || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
 }

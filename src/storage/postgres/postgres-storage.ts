@@ -235,11 +235,7 @@ class PostgresStorage implements PostgresStorageAdapter {
 
   async recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'> {
     const r = await this.#call('recordProgress', (c) => recordProgress(c, this.#names, req));
-    if (r === 'ok') {
-      this.#notify('events');
-      // The engine does not poke its event feed after progress: let local listeners hear it now.
-      this.#listener?.localNotice();
-    }
+    if (r === 'ok') this.#notify('events');
     return r;
   }
 

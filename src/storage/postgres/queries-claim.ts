@@ -68,7 +68,7 @@ export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'fal
       ORDER BY c.priority_rank, c.run_at, c.seq LIMIT ${limit}
     ),
     promoted AS (
-      UPDATE ${n.jobs} j SET status = 'queued', updated_at = ${now}
+      UPDATE ${n.jobs} j SET status = 'queued', next_retry_at = NULL, updated_at = ${now}
       FROM due d WHERE j.seq = d.seq AND j.seq = ANY(ARRAY(SELECT seq FROM due)) AND d.seq NOT IN (SELECT seq FROM pick)
       RETURNING j.seq, j.id, d.status AS from_status, j.attempts
     ),
@@ -129,7 +129,7 @@ export async function promoteDueJobs(conn: PgConnection, n: PgNames, req: { now:
          ORDER BY run_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED
        ),
        promoted AS (
-         UPDATE ${n.jobs} j SET status = 'queued', updated_at = $1 FROM due d WHERE j.seq = d.seq
+         UPDATE ${n.jobs} j SET status = 'queued', next_retry_at = NULL, updated_at = $1 FROM due d WHERE j.seq = d.seq
          RETURNING j.seq, j.id, d.status AS from_status, j.attempts
        ),
        history AS (

@@ -78,7 +78,7 @@ function settleCtes(n: PgNames): string {
         error = CASE WHEN r.kind = 'completed' THEN NULL WHEN r.kind IN ('retry','dead') THEN r.error::json ELSE j.error END,
         completed_at = CASE WHEN r.kind IN ('completed','dead') THEN $10::bigint ELSE j.completed_at END,
         retry_count = j.retry_count + CASE WHEN r.kind = 'retry' THEN 1 ELSE 0 END,
-        next_retry_at = CASE WHEN r.kind = 'retry' THEN r.retry_at ELSE j.next_retry_at END,
+        next_retry_at = CASE WHEN r.kind = 'retry' THEN r.retry_at ELSE NULL END, -- set only while retrying
         run_at = CASE WHEN r.kind = 'retry' THEN r.retry_at ELSE j.run_at END,
         updated_at = $10::bigint, lease_owner = NULL, lease_expires_at = NULL
       FROM req r

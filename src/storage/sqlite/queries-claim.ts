@@ -22,7 +22,7 @@ export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
 export const DUE_JOBS_SQL = `SELECT seq, id, status, attempts FROM jobs
   WHERE status IN ('scheduled','retrying') AND run_at <= ?
   ORDER BY run_at, seq LIMIT ?`;
-const PROMOTE = `UPDATE jobs SET status = 'queued', updated_at = ? WHERE seq = ?`;
+const PROMOTE = `UPDATE jobs SET status = 'queued', next_retry_at = NULL, updated_at = ? WHERE seq = ?`;
 const TRIM_PROGRESS_EVENTS = `DELETE FROM job_progress_events WHERE seq IN (
   SELECT seq FROM job_progress_events WHERE at < ? ORDER BY at LIMIT 1000)`;
 

@@ -24,10 +24,11 @@ function fenced(setClause: string): { live: string; expired: string } {
   };
 }
 
-const COMPLETE = fenced(`status = 'completed', output = ?, error = NULL, completed_at = ?`);
+// nextRetryAt means "while retrying": every exit from running but a retry clears it.
+const COMPLETE = fenced(`status = 'completed', output = ?, error = NULL, next_retry_at = NULL, completed_at = ?`);
 const RETRY = fenced(`status = 'retrying', retry_count = retry_count + 1, next_retry_at = ?, run_at = ?, error = ?`);
-const DEAD = fenced(`status = 'dead_letter', error = ?, completed_at = ?`);
-const RELEASE = fenced(`status = 'queued'`);
+const DEAD = fenced(`status = 'dead_letter', error = ?, next_retry_at = NULL, completed_at = ?`);
+const RELEASE = fenced(`status = 'queued', next_retry_at = NULL`);
 
 function settleOne(conn: SqliteConnection, s: SettleRequest, now: number): SettleOutcome {
   const fence = [now, s.jobId, s.attempt, ...(s.onlyIfLeaseExpired === true ? [now] : [])];

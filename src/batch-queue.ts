@@ -4,6 +4,9 @@
  * adding latency: an idle queue flushes on the next `setImmediate`.
  */
 
+/** One request's own result: a batch may succeed for some requests and fail for others. */
+export type Settled<Res> = { ok: true; value: Res } | { ok: false; error: unknown };
+
 interface Pending<Req, Res> {
   req: Req;
   resolve: (res: Res) => void;
@@ -17,12 +20,12 @@ export class BatchQueue<Req, Res> {
   #scheduled = false;
 
   /**
-   * @param flush writes a batch; returns one result per request, in order. If it throws, every
-   *   request of the batch is rejected with that error.
+   * @param flush writes a batch; returns one settled result per request, in order. If it
+   *   throws, every request of the batch is rejected with that error.
    * @param maxBatch largest batch handed to `flush`
    */
   constructor(
-    private readonly flush: (reqs: Req[]) => Promise<Res[]>,
+    private readonly flush: (reqs: Req[]) => Promise<Settled<Res>[]>,
     private readonly maxBatch = 1000,
   ) {}
 
@@ -61,7 +64,11 @@ export class BatchQueue<Req, Res> {
     const batch = this.#pending.splice(0, this.maxBatch);
     this.#inFlight = this.flush(batch.map((p) => p.req)).then(
       (results) => {
-        batch.forEach((p, i) => p.resolve(results[i] as Res));
+        batch.forEach((p, i) => {
+          const r = results[i];
+          if (r?.ok) p.resolve(r.value);
+          else p.reject(r ? r.error : new Error('internal: the batch returned no result for this request'));
+        });
       },
       (err: unknown) => {
         for (const p of batch) p.reject(err);

@@ -16,6 +16,7 @@ import type { JobRegistry } from './registry.js';
 import type { Clock } from './clock.js';
 import { pruneFinishedJobs } from './maintenance/pruner.js';
 import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js';
+import { checkString } from './json-faithful.js';
 import { prepareSubmission } from './submission.js';
 import type {
   Actor,
@@ -268,7 +269,10 @@ export class JobClient<T extends AnyJobType = any> {
 
   #checkId(id: unknown): string {
     // Not a string, empty or absurdly long: behaves like an id that does not exist.
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new JobNotFoundError(String(id));
+    // So is one no store could hold (a NUL byte): Postgres would fail the query instead.
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || checkString(id) !== null) {
+      throw new JobNotFoundError(String(id));
+    }
     return id;
   }
 

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BatchQueue } from './batch-queue.js';
+import type { BatchQueue } from './batch-queue.js';
+import { createSubmitQueue, type SubmitRequest } from './submit-queue.js';
 import { JobClient, type EngineCore } from './client.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AnyJobType } from './define-job-type.js';
@@ -115,7 +116,7 @@ export class JobEngine<T extends AnyJobType = any> {
   readonly #feed: EventFeed;
   readonly #loop: DispatchLoop | null;
   readonly #maintenance: Maintenance;
-  readonly #insertQueue: BatchQueue<{ job: NewJob; actorId: string }, InsertOutcome>;
+  readonly #insertQueue: BatchQueue<SubmitRequest, InsertOutcome>;
   readonly #pollIntervalMs: number;
   readonly #core: EngineCore;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
@@ -169,20 +170,7 @@ export class JobEngine<T extends AnyJobType = any> {
       reportError,
     });
     // Group commit of independent submits: one transaction (one fsync) per burst.
-    this.#insertQueue = new BatchQueue(async (reqs) => {
-      // One actor per store call keeps history exact; bursts are almost always one actor.
-      const out: InsertOutcome[] = new Array(reqs.length);
-      let i = 0;
-      while (i < reqs.length) {
-        const actorId = reqs[i]!.actorId;
-        let j = i;
-        while (j < reqs.length && reqs[j]!.actorId === actorId) j++;
-        const res = await this.#storage.insertJobs({ jobs: reqs.slice(i, j).map((r) => r.job), actorId, now: this.#clock.now(), atomic: false });
-        res.forEach((r, k) => (out[i + k] = r));
-        i = j;
-      }
-      return out;
-    });
+    this.#insertQueue = createSubmitQueue(this.#storage, this.#clock);
     const engine = this;
     this.#core = {
       storage: this.#storage,

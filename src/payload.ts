@@ -3,6 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PayloadTooLargeError, ValidationError } from './errors.js';
+import { findUnfaithful, toStorableText } from './json-faithful.js';
 
 /** Default limit for input, output and checkpoint: 256 KiB each. */
 export const DEFAULT_PAYLOAD_LIMIT_BYTES = 256 * 1024;
@@ -13,10 +14,17 @@ export const MAX_ERROR_MESSAGE_CHARS = 4096;
 
 /**
  * Serializes `value` to JSON and enforces `limitBytes`.
- * @throws ValidationError when the value is not JSON-serializable (e.g. a BigInt, a cycle, undefined)
+ * @param path where the value sits, for error paths (default: `[field]`)
+ * @throws ValidationError naming the path when JSON would not carry the value unchanged
+ *   (a Date, Set, Map, NaN, BigInt, class instance, cycle, NUL character: see json-faithful.ts)
  * @throws PayloadTooLargeError naming `field` when too large
  */
-export function serializePayload(field: string, value: unknown, limitBytes: number): string {
+export function serializePayload(field: string, value: unknown, limitBytes: number, path: (string | number)[] = [field]): string {
+  const unfaithful = findUnfaithful(value);
+  if (unfaithful) {
+    const at = [...path, ...unfaithful.path];
+    throw new ValidationError(`Invalid ${field}: ${at.join('.')} ${unfaithful.message}`, [{ path: at, message: unfaithful.message }]);
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -57,7 +65,8 @@ export function dedupHash(type: string, orgId: string, input: unknown, dedupKey?
   return createHash('sha256').update(canonicalJson(material)).digest('hex');
 }
 
-/** Truncates a message to `max` characters, marking the cut. */
+/** Truncates a message to `max` characters, marking the cut, and replaces what no store keeps (a NUL). */
 export function truncate(message: string, max = MAX_ERROR_MESSAGE_CHARS): string {
-  return message.length <= max ? message : `${message.slice(0, max - 1)}…`;
+  const cut = message.length <= max ? message : `${message.slice(0, max - 1)}…`;
+  return toStorableText(cut);
 }

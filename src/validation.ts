@@ -4,9 +4,16 @@
  */
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { checkString } from './json-faithful.js';
 import { JOB_STATUSES, PRIORITIES } from './states.js';
 
-const id = z.string().min(1).max(200);
+/** A string every store keeps unchanged (no NUL, well-formed Unicode: see json-faithful.ts). */
+const text = () =>
+  z.string().superRefine((s, ctx) => {
+    const problem = checkString(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const id = text().min(1).max(200);
 const date = z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid Date');
 
 /** Schema of {@link Actor}. */
@@ -14,7 +21,7 @@ export const actorSchema = z
   .object({
     userId: id,
     orgId: id,
-    permissions: z.array(z.string().max(200)).max(1000).optional(),
+    permissions: z.array(text().max(200)).max(1000).optional(),
     admin: z.boolean().optional(),
   })
   .strict();
@@ -25,10 +32,10 @@ export const submitOptionsSchema = z
     priority: z.enum(PRIORITIES).optional(),
     runAt: date.optional(),
     delayMs: z.number().int().min(0).max(10 * 365 * 86_400_000).optional(),
-    dependsOn: z.array(z.string().min(1).max(100)).max(1000).optional(),
+    dependsOn: z.array(text().min(1).max(100)).max(1000).optional(),
     timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
     maxRetries: z.number().int().min(0).max(1000).optional(),
-    dedupKey: z.string().min(1).max(1000).optional(),
+    dedupKey: text().min(1).max(1000).optional(),
     orgId: id.optional(),
   })
   .strict()
@@ -40,13 +47,13 @@ const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1).m
 export const listOptionsSchema = z
   .object({
     status: oneOrMany(z.enum(JOB_STATUSES)).optional(),
-    type: oneOrMany(z.string().min(1).max(100)).optional(),
+    type: oneOrMany(text().min(1).max(100)).optional(),
     createdAfter: date.optional(),
     createdBefore: date.optional(),
     ownerId: id.optional(),
     orgId: id.optional(),
     limit: z.number().int().min(1).max(500).optional(),
-    cursor: z.string().min(1).max(1000).optional(),
+    cursor: text().min(1).max(1000).optional(),
   })
   .strict();
 

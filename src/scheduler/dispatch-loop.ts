@@ -54,7 +54,8 @@ export class DispatchLoop {
 
   constructor(options: DispatchLoopOptions) {
     this.#o = options;
-    this.#settleQueue = new BatchQueue((reqs) => this.#settleWithRetry(reqs), 500);
+    // A settle batch succeeds or fails as a whole (it retries until it succeeds or the loop stops).
+    this.#settleQueue = new BatchQueue(async (reqs) => (await this.#settleWithRetry(reqs)).map((value) => ({ ok: true as const, value })), 500);
     this.#leaseKeeper = new LeaseKeeper({
       storage: options.storage,
       clock: options.clock,

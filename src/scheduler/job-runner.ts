@@ -7,6 +7,7 @@ import type { AnyJobType, JobContext } from '../define-job-type.js';
 import { InvalidStateError, ValidationError } from '../errors.js';
 import { toIssues, validationError } from '../validation.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import { toStorableText } from '../json-faithful.js';
 import { MAX_MESSAGE_BYTES, serializePayload, truncate } from '../payload.js';
 import { computeBackoff } from '../retry/backoff.js';
 import { classifyError } from '../retry/classify.js';
@@ -210,7 +211,8 @@ export class JobRunner {
     if (message !== undefined && (typeof message !== 'string' || Buffer.byteLength(message) > MAX_MESSAGE_BYTES)) {
       return Promise.reject(new ValidationError(`progress message must be a string of at most ${MAX_MESSAGE_BYTES} bytes`, [{ path: ['message'], message: 'too long or not a string' }]));
     }
-    this.#latestProgress = { progress: percent, message: message ?? null, at: this.#deps.clock.now() };
+    const stored = message === undefined ? null : toStorableText(message);
+    this.#latestProgress = { progress: percent, message: stored, at: this.#deps.clock.now() };
     // Coalesce: at most one write in flight; later calls fold into the next write.
     this.#progressWrite ??= this.#writeProgress();
     return this.#progressWrite;

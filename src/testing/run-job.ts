@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyJobType, CheckpointOf, InputOf, OutputOf } from '../define-job-type.js';
 import { systemClock, type Clock } from '../clock.js';
-import { DEFAULT_PAYLOAD_LIMIT_BYTES } from '../payload.js';
+import { DEFAULT_PAYLOAD_LIMIT_BYTES, serializePayload } from '../payload.js';
 import { JobRunner } from '../scheduler/job-runner.js';
 import type { AttemptOutcome, StorageAdapter } from '../storage/adapter.js';
 import type { Job, JobError } from '../types.js';
@@ -56,6 +56,8 @@ export async function runJob<T extends AnyJobType>(
 ): Promise<RunJobResult<OutputOf<T>, CheckpointOf<T>>> {
   const parsed = await jobType.input.safeParseAsync(input);
   if (!parsed.success) throw validationError(`input for "${jobType.name}"`, toIssues(parsed.error, ['input']));
+  // The same rule as a submit: the handler gets only what a stored job would hand it.
+  serializePayload('input', parsed.data, DEFAULT_PAYLOAD_LIMIT_BYTES);
   const clock = options.clock ?? systemClock;
   const attempt = options.attempt ?? 1;
   const now = new Date(clock.now());

@@ -37,7 +37,7 @@ export function findUnfaithful(value: unknown): UnfaithfulValue | null {
       case 'bigint':
         return fail('is a BigInt, which JSON cannot store: pass a string or a number');
       case 'undefined':
-        return fail('is undefined, which JSON stores as null inside an array: use null');
+        return fail('is undefined, which JSON cannot store (inside an array it becomes null): use null');
       case 'function':
       case 'symbol':
         return fail(`is a ${typeof v}, which JSON drops`);

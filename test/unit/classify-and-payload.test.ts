@@ -41,6 +41,6 @@ describe('payloads', () => {
     expect(() => serializePayload('output', 10n, 100)).toThrow(ValidationError);
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(() => serializePayload('output', cyclic, 100)).toThrow(/not JSON-serializable/);
+    expect(() => serializePayload('output', cyclic, 100)).toThrow(/cycle/);
   });
 });

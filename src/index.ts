@@ -4,7 +4,7 @@
  * @module jobwing
  */
 export { JobEngine, type JobEngineOptions, type StopOptions } from './engine.js';
-export { JobClient, type JobId, type TypedJob, type SubmitManyEntry } from './client.js';
+export { JobClient, SUBMIT_MANY_MAX_ENTRIES, type JobId, type TypedJob, type SubmitManyEntry } from './client.js';
 export {
   defineJobType,
   JOB_TYPE_NAME,

@@ -118,7 +118,9 @@ const admin = engine.as({ userId: 'root', orgId: 'ops', admin: true });
 const finalStatus = new Map<string, JobStatus>();
 const expected = new Set<string>();
 const FINAL: JobStatus[] = ['completed', 'dead_letter', 'canceled'];
-const label = (id: string, type: string, orgId: string) => `${orgId}/${type} ${id.slice(0, 8)}`;
+// The last 8 characters: a UUIDv7 starts with its timestamp, so jobs submitted together share the first 8.
+const shortId = (id: string) => id.slice(-8);
+const label = (id: string, type: string, orgId: string) => `${orgId}/${type} ${shortId(id)}`;
 const bar = (pct: number) => '█'.repeat(Math.round(pct / 5)).padEnd(20, '░');
 const checkDone = () => {
   if (expected.size > 0 && [...expected].every((id) => finalStatus.has(id))) finish();
@@ -158,7 +160,7 @@ track(await bob.submit('etl-step', { step: 'load', dataset: 'orders' }, { depend
 try {
   await alice.submit('render-report', { reportId: 'q3-sales', pages: 10 });
 } catch (err) {
-  if (err instanceof DuplicateJobError) console.log(`  (duplicate submit rejected: existing job ${err.existingJobId.slice(0, 8)})`);
+  if (err instanceof DuplicateJobError) console.log(`  (duplicate submit rejected: existing job ${shortId(err.existingJobId)})`);
   else throw err;
 }
 checkDone();

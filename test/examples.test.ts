@@ -78,6 +78,10 @@ describe.concurrent('examples', () => {
     expect(out).toContain('countsByStatus: completed=6 dead_letter=1');
     expect(out).toMatch(/processingTime: count=6 /);
     expect(out).toMatch(/charge-card\s+completed=0 failed=1 failure rate=100%/);
+    // Each job shows a short id of its own (review defect 15: a UUIDv7's first 8 characters
+    // are its timestamp, so every job of the demo showed the same one).
+    const shortIds = new Set([...out.matchAll(/^\S*\s*[\w-]+\/[\w-]+ (\w{8})\s/gm)].map((m) => m[1]));
+    expect(shortIds.size).toBeGreaterThanOrEqual(7);
     expect(out).toContain('acme only: completed=2');
     expect(out).toContain('Done: engine stopped.');
     expect(existsSync(join(cwd, 'jobwing-demo.sqlite'))).toBe(true);

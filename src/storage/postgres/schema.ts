@@ -153,6 +153,16 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
            ORDER BY j.priority_rank, j.run_at, j.seq LIMIT max_rows FOR UPDATE SKIP LOCKED $$`,
     ],
   },
+  {
+    version: 2,
+    name: 'status-filtered list indexes',
+    up: (n) => [
+      // list({ status }) newest first: one index range per status, already in page order
+      // (without them a status filter walked the whole list index; review defect 7).
+      `CREATE INDEX jobs_status_list_idx ON ${n.jobs} (status, created_at, seq)`,
+      `CREATE INDEX jobs_org_status_list_idx ON ${n.jobs} (org_id, status, created_at, seq)`,
+    ],
+  },
 ];
 
 /**

@@ -19,7 +19,7 @@ export const PROMOTE_BATCH = 1000;
 export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
 
 /** Due scheduled/retrying jobs (uses jobs_due_idx; exported for the query-plan test). */
-export const DUE_JOBS_SQL = `SELECT seq, id, status, attempts FROM jobs
+export const DUE_JOBS_SQL = `SELECT seq, id, status, attempts FROM jobs INDEXED BY jobs_due_idx
   WHERE status IN ('scheduled','retrying') AND run_at <= ?
   ORDER BY run_at, seq LIMIT ?`;
 const PROMOTE = `UPDATE jobs SET status = 'queued', next_retry_at = NULL, updated_at = ? WHERE seq = ?`;
@@ -61,7 +61,10 @@ export function promoteDueJobs(conn: SqliteConnection, req: { now: number; limit
  * Next queued jobs in claim order (uses jobs_claim_idx; exported for the query-plan test).
  * json_each keeps the SQL text constant whatever the number of types (one cached statement).
  */
-export const NEXT_QUEUED_SQL = `SELECT seq FROM jobs
+// INDEXED BY (here and on every partial-index query of this store): the planner would
+// otherwise pick jobs_status_list_idx (status = 'queued' is an equality on its first column)
+// and sort every queued job to find the first few.
+export const NEXT_QUEUED_SQL = `SELECT seq FROM jobs INDEXED BY jobs_claim_idx
   WHERE status = 'queued' AND type IN (SELECT value FROM json_each(?))
   ORDER BY priority_rank, run_at, seq LIMIT ?`;
 // One statement claims the whole batch and one more writes its history: per-statement
@@ -102,6 +105,6 @@ export function claimJobs(conn: SqliteConnection, req: ClaimJobsRequest): Claime
 
 /** Earliest runAt of a scheduled/retrying job, or null. Uses the due index (MIN on its first column). */
 export function nextDueAt(conn: SqliteConnection): number | null {
-  const row = conn.get<{ due: number | null }>(raw(`SELECT MIN(run_at) AS due FROM jobs WHERE status IN ('scheduled','retrying')`));
+  const row = conn.get<{ due: number | null }>(raw(`SELECT MIN(run_at) AS due FROM jobs INDEXED BY jobs_due_idx WHERE status IN ('scheduled','retrying')`));
   return row?.due ?? null;
 }

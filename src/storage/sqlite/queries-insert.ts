@@ -48,12 +48,16 @@ function findDuplicate(conn: SqliteConnection, job: NewJob, now: number): string
 
 type ParentCheck = { kind: 'missing'; parentId: string } | { kind: 'ok'; status: JobStatus; error: JobError | null };
 
-// Org-scoped: a parent in another org is reported exactly like a missing one.
-const PARENTS = `SELECT id, status FROM jobs WHERE id IN (SELECT value FROM json_each(?)) AND org_id = ?`;
+// Org-scoped: a parent in another org is reported exactly like a missing one. CROSS JOIN fixes
+// the loop order (each parent id, then its row by the unique id index) and `+org_id` keeps the
+// org's list index out: planned on that index, the check scanned the whole org (0.14 s per
+// 1,000 inserts in a small org, 1.7 s once it held 15,000 jobs; review defect 13).
+export const PARENTS_SQL = `SELECT j.id, j.status FROM json_each(?) AS p CROSS JOIN jobs AS j ON j.id = p.value
+  WHERE +j.org_id = ?`;
 
 function checkParents(conn: SqliteConnection, job: NewJob, parentIds: string[]): ParentCheck {
   if (parentIds.length === 0) return { kind: 'ok', status: 'queued', error: null };
-  const rows = conn.all<{ id: string; status: JobStatus }>(raw(PARENTS, JSON.stringify(parentIds), job.orgId));
+  const rows = conn.all<{ id: string; status: JobStatus }>(raw(PARENTS_SQL, JSON.stringify(parentIds), job.orgId));
   const byId = new Map(rows.map((r) => [r.id, r.status]));
   let failed: { id: string; status: JobStatus } | null = null;
   let pending = false;

@@ -52,7 +52,7 @@ export function saveCheckpoint(conn: SqliteConnection, req: SaveCheckpointReques
 }
 
 /** Expired leases, oldest first (uses jobs_lease_idx; exported for the query-plan test). */
-export const EXPIRED_LEASES_SQL = `SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at < ?
+export const EXPIRED_LEASES_SQL = `SELECT * FROM jobs INDEXED BY jobs_lease_idx WHERE status = 'running' AND lease_expires_at < ?
   ORDER BY lease_expires_at, seq LIMIT ?`;
 
 /** Running attempts whose lease expired before `now`, oldest expiry first. */

@@ -9,27 +9,30 @@ import { P95_RANK, toProcessingTime, type TimeRow } from '../sql/metrics-rows.js
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
 
+/** Counts by status and priority, from the trigger-kept `job_counts` table (migration 2). */
+export const COUNTS_SQL = `SELECT status, priority_rank AS rank, SUM(n) AS n FROM job_counts GROUP BY status, priority_rank`;
+export const ORG_COUNTS_SQL = `SELECT status, priority_rank AS rank, n FROM job_counts WHERE org_id = ?`;
+
+/** Oldest queued job: one seek per priority on jobs_claim_idx, or per org on jobs_org_queued_idx. */
+export const OLDEST_QUEUED_SQL = `SELECT MIN(run_at) AS run_at FROM (${[0, 1, 2, 3]
+  .map((rank) => `SELECT MIN(run_at) AS run_at FROM jobs INDEXED BY jobs_claim_idx WHERE status = 'queued' AND priority_rank = ${rank}`)
+  .join(' UNION ALL ')})`;
+export const ORG_OLDEST_QUEUED_SQL = `SELECT MIN(run_at) AS run_at FROM jobs INDEXED BY jobs_org_queued_idx WHERE status = 'queued' AND org_id = ?`;
+
 /** Counts, queue depth, processing times and failure rates; `orgId: null` means every org. */
 export function collectMetrics(conn: SqliteConnection, req: { orgId: string | null; since: number; now: number }): Metrics {
   const org = req.orgId === null ? '' : 'AND org_id = ?';
   const orgArgs = req.orgId === null ? [] : [req.orgId];
-  const finished = `FROM jobs WHERE status IN ('completed','dead_letter') AND completed_at >= ? ${org}`;
+  const finished = `FROM jobs INDEXED BY jobs_finished_idx WHERE status IN ('completed','dead_letter') AND completed_at >= ? ${org}`;
   const durations = `SELECT type, completed_at - started_at AS ms ${finished} AND status = 'completed' AND started_at IS NOT NULL`;
 
   return conn.read((): Metrics => {
     const countsByStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
-    for (const r of conn.all<{ status: JobStatus; n: number }>(
-      raw(`SELECT status, COUNT(*) AS n FROM jobs WHERE 1 = 1 ${org} GROUP BY status`, ...orgArgs),
-    )) {
-      countsByStatus[r.status] = r.n;
-    }
-
     const queueDepthByPriority = Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as Metrics['queueDepthByPriority'];
-    for (const r of conn.all<{ rank: number; n: number }>(
-      raw(`SELECT priority_rank AS rank, COUNT(*) AS n FROM jobs WHERE status = 'queued' ${org} GROUP BY priority_rank`, ...orgArgs),
-    )) {
+    for (const r of conn.all<{ status: JobStatus; rank: number; n: number }>(raw(req.orgId === null ? COUNTS_SQL : ORG_COUNTS_SQL, ...orgArgs))) {
+      countsByStatus[r.status] += r.n;
       const p = PRIORITIES[r.rank];
-      if (p !== undefined) queueDepthByPriority[p] = r.n;
+      if (r.status === 'queued' && p !== undefined) queueDepthByPriority[p] += r.n;
     }
 
     const overall = conn.get<TimeRow>(
@@ -70,7 +73,7 @@ export function collectMetrics(conn: SqliteConnection, req: { orgId: string | nu
     }
 
     const oldest = conn.get<{ run_at: number | null }>(
-      raw(`SELECT MIN(run_at) AS run_at FROM jobs WHERE status = 'queued' ${org}`, ...orgArgs),
+      raw(req.orgId === null ? OLDEST_QUEUED_SQL : ORG_OLDEST_QUEUED_SQL, ...orgArgs),
     );
     const oldestQueuedAgeMs = oldest?.run_at == null ? null : Math.max(0, req.now - oldest.run_at);
 

@@ -6,7 +6,7 @@ import { raw, type SqliteConnection } from './sqlite-connection.js';
  * jobs_prune_idx, and a live job can never be selected, whatever its updated_at.
  * Exported for the query-plan test.
  */
-export const PRUNABLE_SQL = `SELECT id FROM jobs
+export const PRUNABLE_SQL = `SELECT id FROM jobs INDEXED BY jobs_prune_idx
   WHERE status IN ('completed','canceled','dead_letter') AND updated_at < ?
   ORDER BY updated_at LIMIT ?`;
 

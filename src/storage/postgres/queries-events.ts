@@ -29,8 +29,12 @@
  * id is below the snapshot's xmin (breaks a job's transition order when an older transaction
  * commits a later transition, and delivers nothing while any transaction on the server is open).
  *
- * If our own writers take longer than EVENT_WAIT_MS (a stuck session), the read returns no
- * events and the same cursor; the next poke or poll reads again.
+ * If a writer takes longer than EVENT_WAIT_MS (a stopped process, a foreign session left open),
+ * the read delivers what is committed anyway and keeps the seq ranges it could not see as gaps
+ * in the cursor, with the ids of the writers still running; once all of those have ended, the
+ * next read delivers the gaps' rows first (review defect 9: one open transaction used to stop
+ * every engine's events). A cursor holds at most MAX_CURSOR_GAPS gaps; past that, delivery
+ * waits for the writers as before.
  */
 import { ValidationError } from '../../errors.js';
 import type { JobStatus } from '../../states.js';
@@ -42,27 +46,48 @@ import type { PgNames } from './pg-names.js';
 /** Longest wait, per read, for transactions holding earlier seqs to finish. */
 export const EVENT_WAIT_MS = 250;
 
-function encodeEventCursor(seq: number): EventCursor {
-  return Buffer.from(JSON.stringify({ s: seq }), 'utf8').toString('base64url');
+/** Most gaps (seq ranges held by stuck writers) one cursor remembers; beyond it, delivery waits. */
+export const MAX_CURSOR_GAPS = 32;
+
+/**
+ * The reader's position: every seq ≤ `seq` was delivered, except the `gaps` (inclusive seq
+ * ranges not yet visible when read), which are read once every writer in `writers` (xid8s
+ * that were still running) has ended.
+ */
+interface TailPosition {
+  seq: number;
+  gaps: [number, number][];
+  writers: string[];
 }
 
-function decodeEventCursor(cursor: EventCursor): number {
+function encodeEventCursor(p: TailPosition): EventCursor {
+  const body = p.gaps.length === 0 ? { s: p.seq } : { s: p.seq, g: p.gaps, x: p.writers };
+  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+}
+
+function decodeEventCursor(cursor: EventCursor): TailPosition {
   const invalid = () => new ValidationError('Invalid event cursor', [{ path: ['cursor'], message: 'not a cursor returned by readEvents()' }]);
-  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
+  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,4000}$/.test(cursor)) throw invalid();
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw invalid();
   }
-  const s = (typeof v === 'object' && v !== null ? v : {}) as { s?: unknown };
-  if (!Number.isSafeInteger(s.s) || (s.s as number) < 0) throw invalid();
-  return s.s as number;
+  const o = (typeof v === 'object' && v !== null ? v : {}) as { s?: unknown; g?: unknown; x?: unknown };
+  const seqOk = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!seqOk(o.s)) throw invalid();
+  if (o.g === undefined) return { seq: o.s, gaps: [], writers: [] };
+  const gaps = o.g;
+  const writers = o.x;
+  if (!Array.isArray(gaps) || gaps.length > MAX_CURSOR_GAPS || !gaps.every((g) => Array.isArray(g) && g.length === 2 && seqOk(g[0]) && seqOk(g[1]) && g[0] <= g[1] && g[1] <= (o.s as number))) throw invalid();
+  if (!Array.isArray(writers) || writers.length === 0 || writers.length > 64 || !writers.every((x) => typeof x === 'string' && /^[0-9]{1,20}$/.test(x))) throw invalid();
+  return { seq: o.s, gaps: gaps as [number, number][], writers: writers as string[] };
 }
 
 interface EventRow {
   seq: number | null;
-  kind: 'status' | 'progress' | 'horizon';
+  kind: 'status' | 'progress' | 'horizon' | 'partial';
   job_id: string;
   type: string;
   org_id: string;
@@ -95,16 +120,85 @@ export async function readEvents(conn: PgConnection, n: PgNames, req: { after: E
       raw(`SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last FROM ${n.eventSeq}`),
       { prepare: true },
     );
-    return { events: [], cursor: encodeEventCursor(row?.last ?? 0) };
+    return { events: [], cursor: encodeEventCursor({ seq: row?.last ?? 0, gaps: [], writers: [] }) };
   }
-  const after = decodeEventCursor(req.after);
+  let pos = decodeEventCursor(req.after);
   if (req.limit <= 0) return { events: [], cursor: req.after };
-  const rows = await conn.query<EventRow>(raw(`SELECT * FROM ${n.readEventsFn}($1, $2, $3)`, after, req.limit, EVENT_WAIT_MS), { prepare: true });
-  const horizon = rows.find((r) => r.kind === 'horizon');
-  if (horizon?.seq == null) return { events: [], cursor: req.after }; // timed out: nothing is final yet
-  const eventRows = rows.filter((r) => r.kind !== 'horizon');
-  const last = eventRows[eventRows.length - 1];
+  const events: StoreEvent[] = [];
+  if (pos.gaps.length > 0) {
+    // Gaps first: they are older than everything after the cursor.
+    const late = await readGaps(conn, n, pos);
+    if (late !== null) {
+      events.push(...late.map(toEvent));
+      pos = { seq: pos.seq, gaps: [], writers: [] };
+    }
+  }
+  const rows = await conn.query<EventRow>(raw(`SELECT * FROM ${n.readEventsFn}($1, $2, $3)`, pos.seq, req.limit, EVENT_WAIT_MS), { prepare: true });
+  const end = rows.find((r) => r.kind === 'horizon' || r.kind === 'partial');
+  let eventRows = rows.filter((r) => r.kind === 'status' || r.kind === 'progress');
+  const full = eventRows.length >= req.limit;
+  if (end?.seq == null) return { events, cursor: encodeEventCursor(pos) }; // (older function: nothing is final yet)
   // A full page stops at its last row; a short page means everything up to the horizon was read.
-  const next = eventRows.length >= req.limit && last?.seq != null ? last.seq : Math.max(after, horizon.seq);
-  return { events: eventRows.map(toEvent), cursor: encodeEventCursor(next) };
+  let next = full && eventRows.length > 0 ? Number(eventRows[eventRows.length - 1]!.seq) : Math.max(pos.seq, Number(end.seq));
+  if (end.kind === 'partial') {
+    // Seqs in (pos.seq, next] that were not visible belong to the stuck writers (or to rolled
+    // back or pruned work): remember them as gaps, to read once those writers have ended.
+    const writers = [...new Set([...pos.writers, ...(end.message ?? '').split(',').filter(Boolean)])];
+    const gaps = [...pos.gaps];
+    let from = pos.seq + 1;
+    const kept: EventRow[] = [];
+    for (const r of eventRows) {
+      const seq = Number(r.seq);
+      if (seq > from) {
+        if (gaps.length === MAX_CURSOR_GAPS) {
+          next = from - 1; // no room to remember another gap: stop before it
+          break;
+        }
+        gaps.push([from, seq - 1]);
+      }
+      kept.push(r);
+      from = seq + 1;
+    }
+    if (from <= next) {
+      if (gaps.length < MAX_CURSOR_GAPS) gaps.push([from, next]);
+      else next = from - 1;
+    }
+    eventRows = kept;
+    pos = gaps.length === 0 ? { seq: next, gaps: [], writers: [] } : { seq: next, gaps, writers };
+  } else {
+    pos = { seq: next, gaps: pos.gaps, writers: pos.writers };
+  }
+  events.push(...eventRows.map(toEvent));
+  return { events, cursor: encodeEventCursor(pos) };
+}
+
+/**
+ * The rows in `pos.gaps`, once every writer that was still running has ended (null while one
+ * still runs). Two statements: the check, then the read in a newer snapshot, so each row read
+ * is final.
+ */
+async function readGaps(conn: PgConnection, n: PgNames, pos: TailPosition): Promise<EventRow[] | null> {
+  const [state] = await conn.query<{ ended: boolean }>(
+    raw(`SELECT bool_and(pg_visible_in_snapshot(x::xid8, pg_current_snapshot())) AS ended FROM unnest($1::text[]) AS x`, pos.writers),
+  );
+  if (!state?.ended) return null;
+  const lo = pos.gaps.map((g) => g[0]);
+  const hi = pos.gaps.map((g) => g[1]);
+  return conn.query<EventRow>(
+    raw(
+      `SELECT u.* FROM (
+         SELECT h.seq, 'status'::text AS kind, h.job_id, j.type, j.org_id, j.owner_id, h.at, h.from_status, h.to_status,
+                h.attempt, h.error::text AS error, NULL::double precision AS progress, NULL::text AS message
+         FROM unnest($1::bigint[], $2::bigint[]) AS g(lo, hi)
+         JOIN ${n.history} h ON h.seq BETWEEN g.lo AND g.hi JOIN ${n.jobs} j ON j.id = h.job_id
+         UNION ALL
+         SELECT e.seq, 'progress'::text, e.job_id, j.type, j.org_id, j.owner_id, e.at, NULL::text, NULL::text,
+                NULL::integer, NULL::text, e.progress, e.message
+         FROM unnest($1::bigint[], $2::bigint[]) AS g(lo, hi)
+         JOIN ${n.progress} e ON e.seq BETWEEN g.lo AND g.hi JOIN ${n.jobs} j ON j.id = e.job_id
+       ) AS u ORDER BY u.seq`,
+      lo,
+      hi,
+    ),
+  );
 }

@@ -155,12 +155,14 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 2,
-    name: 'status-filtered list indexes',
+    name: 'status-filtered list indexes; event tail past a stuck writer',
     up: (n) => [
       // list({ status }) newest first: one index range per status, already in page order
       // (without them a status filter walked the whole list index; review defect 7).
       `CREATE INDEX jobs_status_list_idx ON ${n.jobs} (status, created_at, seq)`,
       `CREATE INDEX jobs_org_status_list_idx ON ${n.jobs} (org_id, status, created_at, seq)`,
+      // read_events no longer stops all delivery behind a stuck writer (review defect 9).
+      readEventsFunction(n).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'),
     ],
   },
 ];
@@ -168,8 +170,10 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
 /**
  * `read_events(after_seq, max_rows, wait_ms)`: the event tail, explained in queries-events.ts.
  * Returns up to `max_rows` events with `after_seq < seq <= horizon` in seq order, then one
- * row of kind 'horizon' whose seq is the horizon, or NULL when in-flight transactions did not
- * finish within `wait_ms` (then no events are returned).
+ * row of kind 'horizon' whose seq is the horizon. When in-flight writers did not finish within
+ * `wait_ms`, the events committed so far are returned all the same, and the last row is of kind
+ * 'partial', its message the comma-separated xid8s of the writers still running (their rows,
+ * seq ≤ horizon, may appear later: queries-events.ts keeps those gaps in the cursor).
  */
 function readEventsFunction(n: PgNames): string {
   return `CREATE FUNCTION ${n.readEventsFn}(after_seq bigint, max_rows integer, wait_ms integer)
@@ -184,6 +188,7 @@ function readEventsFunction(n: PgNames): string {
       top bigint;
       pending xid8[];
       deadline timestamptz := clock_timestamp() + make_interval(secs => wait_ms / 1000.0);
+      stuck text := NULL;
     BEGIN
       -- 1. The highest event seq handed out so far (committed or not).
       SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END INTO horizon FROM ${n.eventSeq} s;
@@ -217,9 +222,10 @@ function readEventsFunction(n: PgNames): string {
         pending := ARRAY(SELECT x FROM unnest(pending) AS x WHERE NOT pg_visible_in_snapshot(x, snap));
         EXIT WHEN cardinality(pending) = 0;
         IF clock_timestamp() >= deadline THEN
-          RETURN QUERY SELECT NULL::bigint, 'horizon'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
-            NULL::text, NULL::text, NULL::integer, NULL::text, NULL::double precision, NULL::text;
-          RETURN;
+          -- A writer is stuck (a stopped process, a foreign session): read what is committed
+          -- anyway and name the writers, so the caller can come back for their rows later.
+          stuck := array_to_string(pending, ',');
+          EXIT;
         END IF;
         PERFORM pg_sleep(0.0005);
       END LOOP;
@@ -247,8 +253,8 @@ function readEventsFunction(n: PgNames): string {
            WHERE e.seq > after_seq AND e.seq <= horizon ORDER BY e.seq LIMIT max_rows)
         ) AS u
         ORDER BY 1 LIMIT max_rows;
-      RETURN QUERY SELECT horizon, 'horizon'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,
-        NULL::text, NULL::text, NULL::integer, NULL::text, NULL::double precision, NULL::text;
+      RETURN QUERY SELECT horizon, CASE WHEN stuck IS NULL THEN 'horizon' ELSE 'partial' END, NULL::text, NULL::text, NULL::text,
+        NULL::text, NULL::bigint, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::double precision, stuck;
     END
     $fn$`;
 }

@@ -272,7 +272,10 @@ export class JobEngine<T extends AnyJobType = any> {
         await this.#insertQueue.idle();
         await this.#loop?.whenIdle();
       },
-      maintain: () => this.#maintenance.tick(),
+      maintain: async () => {
+        await this.#maintenance.tick();
+        await this.#maintenance.pruneIdle();
+      },
       flushEvents: () => this.#feed.flush(),
       wake: () => this.#loop?.wake(),
     };

@@ -3,6 +3,12 @@
  * rescue expired leases, promote due scheduled/retrying jobs (so metrics stay right even
  * without workers), and prune finished jobs daily. Leadership is a lease in the store, renewed
  * every tick; when the leader dies another engine takes over after `leaseMs`.
+ *
+ * Pruning a large backlog can take longer than the lease, so it runs beside the ticks, never
+ * inside one: the ticks keep renewing leadership and rescuing meanwhile, and the pruner renews
+ * leadership before each batch and stops as soon as this engine is no longer the leader, so two
+ * engines never prune at once (review defect 10: a prune inside the tick outlasted the lease,
+ * a second engine took over and pruned too, and nothing was rescued in the meantime).
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { JobRegistry } from '../registry.js';
@@ -30,19 +36,30 @@ export class Maintenance {
   #running: Promise<void> | null = null;
   #stopped = true;
   #lastPruneAt: number | null = null;
+  #pruning: Promise<void> | null = null;
+  /** Set by stop(): a prune in progress ends after its current batch. */
+  #stopping = false;
 
   constructor(private readonly o: MaintenanceOptions) {}
 
   start(): void {
     this.#stopped = false;
+    this.#stopping = false;
     this.#schedule(0);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     if (this.#timer) this.o.clock.clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running;
+    await this.#pruning;
+  }
+
+  /** Resolves when no prune is running (for tests and `drain`). */
+  async pruneIdle(): Promise<void> {
+    await this.#pruning;
   }
 
   /** One maintenance pass; exposed so tests and `drain` can run it on demand. */
@@ -53,10 +70,22 @@ export class Maintenance {
     await rescueExpiredLeases({ ...this.o, limit: 500 });
     await storage.promoteDueJobs({ now: clock.now(), limit: 1000 });
     const now = clock.now();
-    if (this.#lastPruneAt === null || now - this.#lastPruneAt >= DAY_MS) {
+    if (this.#pruning === null && (this.#lastPruneAt === null || now - this.#lastPruneAt >= DAY_MS)) {
       this.#lastPruneAt = now;
-      await pruneFinishedJobs(storage, now - this.o.retentionMaxAgeMs);
+      this.#pruning = this.#prune(now - this.o.retentionMaxAgeMs)
+        .catch((error: unknown) => this.o.reportError(error, 'maintenance'))
+        .finally(() => {
+          this.#pruning = null;
+        });
     }
+  }
+
+  async #prune(finishedBefore: number): Promise<void> {
+    const { storage, clock, workerId, leaseMs } = this.o;
+    await pruneFinishedJobs(storage, finishedBefore, async () => {
+      if (this.#stopping) return false;
+      return storage.acquireLeadership({ name: 'maintenance', ownerId: workerId, now: clock.now(), ttlMs: leaseMs });
+    });
   }
 
   #schedule(delay: number): void {

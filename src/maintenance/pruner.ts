@@ -6,10 +6,15 @@ import type { StorageAdapter } from '../storage/adapter.js';
 
 const BATCH = 500;
 
-/** Deletes every finished job that finished before `finishedBefore`; returns how many. */
-export async function pruneFinishedJobs(storage: StorageAdapter, finishedBefore: number): Promise<number> {
+/**
+ * Deletes every finished job that finished before `finishedBefore`; returns how many.
+ * @param mayContinue asked before each batch; pruning stops when it resolves false (this
+ *   engine lost leadership, or is stopping)
+ */
+export async function pruneFinishedJobs(storage: StorageAdapter, finishedBefore: number, mayContinue: () => Promise<boolean> = async () => true): Promise<number> {
   let total = 0;
   for (;;) {
+    if (!(await mayContinue())) return total;
     const n = await storage.pruneJobs({ finishedBefore, limit: BATCH });
     total += n;
     if (n < BATCH) return total;

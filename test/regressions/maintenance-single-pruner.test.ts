@@ -92,7 +92,8 @@ for (const kind of storeKinds()) {
 
       // Meanwhile a worker dies holding a job; the lease runs out.
       const [stuck] = await base.insertJobs({ jobs: [newJob({ type: 'm' })], actorId: 't', now: clock.now(), atomic: true });
-      await base.claimJobs({ workerId: 'dead', types: ['m'], limit: 1, now: clock.now(), leaseMs: 1_000 });
+      // A 1 ms lease: Postgres judges expiry by the database's clock, not the fake one.
+      await base.claimJobs({ workerId: 'dead', types: ['m'], limit: 1, now: clock.now(), leaseMs: 1 });
       for (let i = 0; i < 3; i++) {
         await clock.advance(LEASE_MS / 2);
         await leader.tick(); // renews leadership and rescues, prune or not

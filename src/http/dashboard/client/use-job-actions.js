@@ -1,0 +1,29 @@
+// Cancel and retry from any view: one request per click, busy state per job, a spoken result.
+import { useState } from './hooks.js';
+import { api } from './api.js';
+import { errorText } from './components.js';
+
+export function useJobActions(onDone) {
+  const [busyIds, setBusy] = useState(() => new Set());
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState(null);
+  const run = async (job, action) => {
+    setBusy((s) => new Set(s).add(job.id));
+    setError(null);
+    try {
+      const updated = action === 'cancel' ? await api.cancel(job.id) : await api.retry(job.id);
+      setMessage(`Job ${job.id} ${action === 'cancel' ? 'canceled' : 'queued again'}.`);
+      onDone?.(updated);
+    } catch (err) {
+      setError(err);
+      setMessage(`Could not ${action} job ${job.id}: ${errorText(err)}`);
+    } finally {
+      setBusy((s) => {
+        const n = new Set(s);
+        n.delete(job.id);
+        return n;
+      });
+    }
+  };
+  return { busyIds, message, error, run };
+}

@@ -245,6 +245,7 @@ export class JobEngine<T extends AnyJobType = any> {
   async #stop(graceMs: number): Promise<void> {
     await this.#startPromise?.catch(() => undefined);
     this.#state = 'stopping';
+    this.#emitter.safeEmit('engine:stopping', { graceMs });
     if (this.#pollTimer) this.#clock.clearTimeout(this.#pollTimer);
     this.#pollTimer = null;
     await this.#pollRun;

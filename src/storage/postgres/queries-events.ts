@@ -89,22 +89,23 @@ function toEvent(r: EventRow): StoreEvent {
  * cursor of the current end (events of transactions still open at that moment are not
  * reported to this reader).
  */
-export async function readEvents(conn: PgConnection, n: PgNames, req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor }> {
+export async function readEvents(conn: PgConnection, n: PgNames, req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors: EventCursor[] }> {
   if (req.after === null) {
     const [row] = await conn.query<{ last: number }>(
       raw(`SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last FROM ${n.eventSeq}`),
       { prepare: true },
     );
-    return { events: [], cursor: encodeEventCursor(row?.last ?? 0) };
+    return { events: [], cursor: encodeEventCursor(row?.last ?? 0), cursors: [] };
   }
   const after = decodeEventCursor(req.after);
-  if (req.limit <= 0) return { events: [], cursor: req.after };
+  if (req.limit <= 0) return { events: [], cursor: req.after, cursors: [] };
   const rows = await conn.query<EventRow>(raw(`SELECT * FROM ${n.readEventsFn}($1, $2, $3)`, after, req.limit, EVENT_WAIT_MS), { prepare: true });
   const horizon = rows.find((r) => r.kind === 'horizon');
-  if (horizon?.seq == null) return { events: [], cursor: req.after }; // timed out: nothing is final yet
+  if (horizon?.seq == null) return { events: [], cursor: req.after, cursors: [] }; // timed out: nothing is final yet
   const eventRows = rows.filter((r) => r.kind !== 'horizon');
   const last = eventRows[eventRows.length - 1];
   // A full page stops at its last row; a short page means everything up to the horizon was read.
   const next = eventRows.length >= req.limit && last?.seq != null ? last.seq : Math.max(after, horizon.seq);
-  return { events: eventRows.map(toEvent), cursor: encodeEventCursor(next) };
+  // Each row's own seq is the position right after it: every seq up to it is final.
+  return { events: eventRows.map(toEvent), cursor: encodeEventCursor(next), cursors: eventRows.map((r) => encodeEventCursor(r.seq!)) };
 }

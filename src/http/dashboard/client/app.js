@@ -73,4 +73,6 @@ function App() {
     </main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // drop the "Loading…" placeholder: render() appends to what is there
+render(html`<${App} />`, root);

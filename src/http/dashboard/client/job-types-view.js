@@ -69,7 +69,7 @@ function JobTypeCard({ type, isAdmin, onChanged }) {
   };
 
   return html`<article class="card" aria-labelledby=${headingId}>
-    <h3 id=${headingId}>${type.displayName} <span class="muted mono">${type.name}</span></h3>
+    <h3 id=${headingId}>${type.displayName}${type.displayName !== type.name && html` <span class="muted mono">${type.name}</span>`}</h3>
     ${isAdmin
       ? html`<label class="toggle">
           <input type="checkbox" checked=${type.enabled} disabled=${busy}

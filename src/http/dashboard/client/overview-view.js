@@ -145,6 +145,6 @@ export function OverviewView({ isAdmin, onMetrics }) {
         </tbody>
       </table>
     </div>
-    <p class="muted">Overall: ${formatCount(m?.processingTime.count)} completed, average ${formatMs(m?.processingTime.avgMs)}, p95 ${formatMs(m?.processingTime.p95Ms)}.</p>
+    <p class="muted">Overall: ${formatCount(m.processingTime.count)} completed, average ${formatMs(m.processingTime.avgMs)}, p95 ${formatMs(m.processingTime.p95Ms)}.</p>`}
   </section>`;
 }

@@ -71,7 +71,9 @@ const optionsSchema = z
   .strict();
 
 /** Symbol-keyed internals for `jobwing/testing` (drain, fake-clock helpers); not public API. */
-export const engineInternals = Symbol('jobwing.internals');
+// Symbol.for: the CJS build bundles each entry point separately (jobwing/http, jobwing/testing),
+// and they must still find the internals of an engine made by the main entry.
+export const engineInternals = Symbol.for('jobwing.internals');
 
 /** What `jobwing/testing` reaches through {@link engineInternals}. */
 export interface EngineInternals {

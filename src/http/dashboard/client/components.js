@@ -78,3 +78,13 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
 export function Announcer({ message }) {
   return html`<p class="sr-announce" role="status" aria-live="polite">${message}</p>`;
 }
+
+/** The current time, refreshed every `everyMs`, for "3 min ago" labels. */
+export function useNow(everyMs = 15_000) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}

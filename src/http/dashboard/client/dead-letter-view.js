@@ -2,7 +2,7 @@
 import { html } from './html.js';
 import { useRef, useState } from './hooks.js';
 import { api } from './api.js';
-import { Announcer, ConfirmDialog, ErrorMessage, errorText, useAsync } from './components.js';
+import { Announcer, ConfirmDialog, ErrorMessage, errorText, useAsync, useNow } from './components.js';
 import { apiQuery, Filters, filtersFromQuery } from './filters.js';
 import { JobTable } from './job-table.js';
 import { navigate } from './router.js';
@@ -50,7 +50,7 @@ export function DeadLetterView({ query, jobTypes, isAdmin }) {
   const [bulk, setBulk] = useState(null); // { done, failed, running }
   const [bulkError, setBulkError] = useState(null);
   const ctl = useRef(null);
-  const [now] = useState(() => Date.now());
+  const now = useNow();
 
   const describe = [filters.type && `type ${filters.type}`, filters.orgId && `organization ${filters.orgId}`, filters.ownerId && `owner ${filters.ownerId}`, filters.createdAfter && `created after ${new Date(filters.createdAfter).toLocaleString()}`, filters.createdBefore && `created before ${new Date(filters.createdBefore).toLocaleString()}`].filter(Boolean);
   // The total comes from metrics (a COUNT in the store); the filtered count is never loaded.

@@ -25,8 +25,7 @@ export function formatDate(iso) {
 export function formatAgo(iso, now = Date.now()) {
   if (!iso) return '–';
   const diff = now - new Date(iso).getTime();
-  if (diff < 0) return 'in ' + formatMs(-diff);
-  if (diff < 1000) return 'just now';
+  if (diff < 1000) return 'just now'; // also a server clock slightly ahead of this one
   return formatMs(diff) + ' ago';
 }
 

@@ -1,7 +1,6 @@
 // The job list: server-side filtered and paginated, live over SSE.
 import { html } from './html.js';
-import { useState } from './hooks.js';
-import { Announcer, ErrorMessage } from './components.js';
+import { Announcer, ErrorMessage, useNow } from './components.js';
 import { apiQuery, Filters, filtersFromQuery } from './filters.js';
 import { JobTable } from './job-table.js';
 import { navigate } from './router.js';
@@ -12,7 +11,7 @@ export function JobsView({ query, jobTypes, isAdmin }) {
   const filters = filtersFromQuery(query);
   const page = useJobPage(apiQuery(filters));
   const actions = useJobActions((job) => page.patch(job));
-  const [now] = useState(() => Date.now());
+  const now = useNow();
   return html`<section aria-labelledby="view-title">
     <h2 id="view-title" tabindex="-1">Jobs</h2>
     <${Filters} values=${filters} jobTypes=${jobTypes} isAdmin=${isAdmin} onChange=${(f) => navigate(['jobs'], f)} />

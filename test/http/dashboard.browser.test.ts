@@ -226,6 +226,28 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
     await page.getByLabel('Output').getByText('"pages": 12').waitFor();
     await page.getByRole('list', { name: 'History, oldest first' }).getByText('running →').waitFor();
 
+    // Overview: counts from GET /metrics.
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    const byStatus = page.getByRole('table', { name: 'Jobs by status' });
+    await byStatus.getByRole('row').filter({ hasText: 'completed' }).getByText('4', { exact: true }).waitFor();
+    await byStatus.getByRole('row').filter({ hasText: 'canceled' }).getByText('1', { exact: true }).waitFor();
+
+    // Job types (admin): switch `enabled` off and on, edit a runtime setting.
+    await page.getByRole('link', { name: 'Job types', exact: true }).click();
+    const card = page.getByRole('article', { name: 'long' });
+    const announced = (text: string) => page.getByRole('status').filter({ hasText: text }).waitFor();
+    await card.getByLabel('Enabled').uncheck();
+    await announced('long: disabled saved.');
+    expect((await engine.system.jobTypes()).find((t) => t.name === 'long')!.enabled).toBe(false);
+    await card.getByLabel('Enabled').check();
+    await announced('long: enabled saved.');
+    await card.getByRole('button', { name: 'Edit settings of long' }).click();
+    await card.getByLabel('Max retries').fill('5');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await announced('long: settings saved.');
+    const long2 = (await engine.system.jobTypes()).find((t) => t.name === 'long')!;
+    expect([long2.enabled, long2.maxRetries]).toEqual([true, 5]);
+
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     expect(pageErrors).toEqual([]);
 
@@ -257,6 +279,19 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
       const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       expect(overflow).toBeLessThanOrEqual(0);
       expect(await row.getByRole('link', { name: own.id, exact: true }).isVisible()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('tells a visitor without a session that they are not signed in', async () => {
+    const context = await browser.newContext();
+    try {
+      const anon = await context.newPage();
+      anon.setDefaultTimeout(10_000);
+      await anon.goto(`${origin}${BASE}/#/jobs`);
+      await anon.getByRole('alert').filter({ hasText: 'not signed in' }).first().waitFor();
+      expect(await anon.getByRole('row').count()).toBe(0);
     } finally {
       await context.close();
     }

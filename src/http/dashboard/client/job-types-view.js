@@ -1,6 +1,6 @@
 // Job types and their settings in force; admins switch `enabled` and edit runtime settings.
 import { html } from './html.js';
-import { useState } from './hooks.js';
+import { useEffect, useState } from './hooks.js';
 import { api } from './api.js';
 import { Announcer, ErrorMessage, errorText } from './components.js';
 import { formatMs, PRIORITIES } from './format.js';
@@ -53,6 +53,9 @@ function JobTypeCard({ type, isAdmin, onChanged }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const headingId = `type-${type.name}`;
+  // Shown at once on click (optimistic); put back if the server refuses.
+  const [enabled, setEnabled] = useState(type.enabled);
+  useEffect(() => setEnabled(type.enabled), [type.enabled]);
 
   const save = async (changes, what) => {
     setBusy(true);
@@ -63,6 +66,7 @@ function JobTypeCard({ type, isAdmin, onChanged }) {
       onChanged(info, what);
     } catch (err) {
       setError(err);
+      setEnabled(type.enabled);
     } finally {
       setBusy(false);
     }
@@ -72,8 +76,12 @@ function JobTypeCard({ type, isAdmin, onChanged }) {
     <h3 id=${headingId}>${type.displayName}${type.displayName !== type.name && html` <span class="muted mono">${type.name}</span>`}</h3>
     ${isAdmin
       ? html`<label class="toggle">
-          <input type="checkbox" checked=${type.enabled} disabled=${busy}
-            onChange=${(e) => save({ enabled: e.currentTarget.checked }, e.currentTarget.checked ? 'enabled' : 'disabled')} />
+          <input type="checkbox" checked=${enabled} disabled=${busy}
+            onChange=${(e) => {
+              const on = e.currentTarget.checked;
+              setEnabled(on);
+              save({ enabled: on }, on ? 'enabled' : 'disabled');
+            }} />
           Enabled
         </label>`
       : html`<p>${type.enabled ? 'Enabled' : 'Disabled'}</p>`}

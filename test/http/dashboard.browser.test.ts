@@ -8,7 +8,8 @@
  * The screenshot goes to docs/dashboard.png when JOBWING_UPDATE_SCREENSHOT=1, else to a temp
  * file (so a plain `npm test` leaves the work tree clean).
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,10 @@ if (!hasChromium) {
 }
 
 const BASE = '/jobs-api';
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** Runs axe-core's WCAG 2.1 A/AA rules on the page; returns one line per violation. */
+const AXE_RUN = `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+  .then((r) => r.violations.map((v) => v.id + ': ' + v.help + ' at ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`;
 const ADMIN: Actor = { userId: 'root', orgId: 'ops', admin: true };
 const ALICE: Actor = { userId: 'alice', orgId: 'acme' };
 
@@ -281,6 +286,36 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
       expect(await row.getByRole('link', { name: own.id, exact: true }).isVisible()).toBe(true);
     } finally {
       await context.close();
+    }
+  });
+
+  it('passes the axe-core WCAG 2.1 AA audit on every view, light and dark', async () => {
+    const someJob = await submit('root', 'flaky', { n: 99 });
+    await statusOf(someJob.id, 'dead_letter');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      // bypassCSP only so the audit script can be injected; the page itself runs under its CSP.
+      const context = await browser.newContext({ bypassCSP: true, colorScheme });
+      try {
+        await context.addCookies([{ name: 'user', value: 'root', url: origin }]);
+        const p = await context.newPage();
+        p.setDefaultTimeout(10_000);
+        await p.goto(`${origin}${BASE}/`);
+        await p.addScriptTag({ content: AXE_SOURCE });
+        const views: [string, Locator][] = [
+          ['#/', p.getByRole('table', { name: 'Jobs by status' })],
+          ['#/jobs', p.locator('table.jobs')],
+          [`#/jobs/${someJob.id}`, p.getByRole('list', { name: 'History, oldest first' })],
+          ['#/dead-letter', p.getByRole('button', { name: 'Retry all matching…' })],
+          ['#/types', p.getByRole('article', { name: 'long' })],
+        ];
+        for (const [hash, ready] of views) {
+          await p.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+          await ready.waitFor();
+          expect(await p.evaluate<string[]>(AXE_RUN), `${colorScheme} ${hash}`).toEqual([]);
+        }
+      } finally {
+        await context.close();
+      }
     }
   });
 

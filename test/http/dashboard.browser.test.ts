@@ -174,7 +174,8 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
     // Jobs: a job submitted through the API appears, its bar climbs to 100, it completes.
     await page.getByRole('link', { name: 'Jobs', exact: true }).click();
     await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
-    const job = await submit('root', 'report', { month: '2026-11' });
+    // Job data is shown as text, never as markup (and the page's CSP forbids inline script anyway).
+    const job = await submit('root', 'report', { month: '2026-11<img src=x onerror="window.pwned=1">' });
     const row = rowOf(page, job.id);
     await row.locator('[role="progressbar"][aria-valuenow="50"]').waitFor();
     gates.open(`${job.id}:1`);
@@ -229,6 +230,8 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
     await page.getByRole('link', { name: job.id, exact: true }).click();
     await page.getByRole('heading', { name: `Job ${job.id}` }).waitFor();
     await page.getByLabel('Output').getByText('"pages": 12').waitFor();
+    await page.getByLabel('Input').getByText('<img src=x onerror=').waitFor();
+    expect(await page.evaluate('window.pwned')).toBeUndefined();
     await page.getByRole('list', { name: 'History, oldest first' }).getByText('running →').waitFor();
 
     // Overview: counts from GET /metrics.

@@ -71,7 +71,7 @@ export function JobDetailView({ id, isAdmin }) {
         <p><strong>${j.error.type}</strong>${j.error.name ? ` (${j.error.name})` : ''}: ${j.error.message}</p>
       </div>`}
       <div class="panels">
-        <div><h3 id="input-title">Input</h3><${JsonBlock} value=${j.input} label="Input" /></div>
+        <div><h3>Input</h3><${JsonBlock} value=${j.input} label="Input" /></div>
         <div><h3>Output</h3><${JsonBlock} value=${j.output} label="Output" /></div>
         <div><h3>Checkpoint</h3><${JsonBlock} value=${j.checkpoint} label="Checkpoint" /></div>
       </div>

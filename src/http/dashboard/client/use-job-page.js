@@ -14,13 +14,17 @@ export function useJobPage(filters) {
   const refresh = useRef({ timer: null, inFlight: false, again: false });
   const cursor = cursors[cursors.length - 1];
 
+  const seq = useRef(0);
   const load = useCallback(
     async (signal) => {
+      // Only the latest request may write: a slow answer for an old filter or page loses.
+      const mine = ++seq.current;
+      const current = () => mine === seq.current && !signal?.aborted;
       try {
         const page = await api.listJobs({ ...filters, cursor }, signal);
-        if (!signal?.aborted) setState({ items: page.items, nextCursor: page.nextCursor, loading: false, error: null });
+        if (current()) setState({ items: page.items, nextCursor: page.nextCursor, loading: false, error: null });
       } catch (error) {
-        if (!signal?.aborted) setState((s) => ({ ...s, loading: false, error }));
+        if (current()) setState((s) => ({ ...s, loading: false, error }));
       }
     },
     [key, cursor],
@@ -35,23 +39,26 @@ export function useJobPage(filters) {
     return () => ctl.abort();
   }, [load]);
 
-  // Throttled refetch: at most one request in flight and one per REFRESH_MS.
+  // Throttled refetch: at once when the last one is older than REFRESH_MS, else at the end of
+  // that interval; never more than one request in flight.
   const scheduleRefresh = useCallback(() => {
     const r = refresh.current;
     if (r.timer || r.inFlight) {
       r.again = true;
       return;
     }
+    const wait = Math.max(0, (r.lastAt ?? 0) + REFRESH_MS - Date.now());
     r.timer = setTimeout(async () => {
       r.timer = null;
       r.inFlight = true;
+      r.lastAt = Date.now();
       await load();
       r.inFlight = false;
       if (r.again) {
         r.again = false;
         scheduleRefresh();
       }
-    }, REFRESH_MS);
+    }, wait);
   }, [load]);
 
   useEffect(() => {

@@ -42,6 +42,8 @@ export function Filters({ values, onChange, jobTypes, isAdmin, showStatus = true
     onChange(withDraft());
   };
   const id = (name) => `${idPrefix}-${name}`;
+  // On phones the secondary fields fold away behind "More filters" (open while any is set).
+  const [more, setMore] = useState(Boolean(values.ownerId || values.createdAfter || values.createdBefore));
   return html`<form class="filters" role="search" aria-label="Filter jobs" onSubmit=${submit}>
     ${showStatus &&
     html`<div class="field">
@@ -63,6 +65,9 @@ export function Filters({ values, onChange, jobTypes, isAdmin, showStatus = true
       <label for=${id('org')}>Organization</label>
       <input id=${id('org')} name="orgId" type="text" placeholder="all" value=${draft.orgId} onInput=${edit('orgId')} autocomplete="off" />
     </div>`}
+    <button type="button" class="more-toggle" aria-expanded=${more ? 'true' : 'false'} aria-controls=${id('more')}
+      onClick=${() => setMore(!more)}>More filters</button>
+    <div class=${more ? 'more open' : 'more'} id=${id('more')}>
     <div class="field">
       <label for=${id('owner')}>Owner</label>
       <input id=${id('owner')} name="ownerId" type="text" placeholder="anyone" value=${draft.ownerId} onInput=${edit('ownerId')} autocomplete="off" />
@@ -80,6 +85,7 @@ export function Filters({ values, onChange, jobTypes, isAdmin, showStatus = true
       <select id=${id('limit')} name="limit" value=${String(values.limit ?? 50)} onChange=${set('limit')}>
         ${[25, 50, 100, 250, 500].map((n) => html`<option value=${String(n)}>${n}</option>`)}
       </select>
+    </div>
     </div>
     <div class="field field-submit"><button type="submit">Apply</button></div>
   </form>`;

@@ -165,6 +165,10 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
   it('shows live progress, cancels, retries as admin, filters by status', async () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // Anything the page's Content-Security-Policy blocks is a bug (a style, a script, a request).
+    await page.addInitScript(
+      'window.cspViolations = []; document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));',
+    );
     await page.goto(`${origin}${BASE}/`);
     await page.getByRole('heading', { name: 'Overview', exact: true }).waitFor();
     await page.getByText('Live', { exact: true }).waitFor(); // the SSE stream is open
@@ -258,6 +262,7 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
 
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     expect(pageErrors).toEqual([]);
+    expect(await page.evaluate('window.cspViolations')).toEqual([]);
 
     // The screenshot: the job list with one job part-way.
     const shown = await submit('root', 'report', { month: '2026-12' });

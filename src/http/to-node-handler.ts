@@ -6,12 +6,59 @@
  * aborts the request's signal and cancels the response stream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 
 /** A `node:http` request listener. */
 export type NodeRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+/**
+ * The request body as a web stream that respects backpressure (pauses the socket while its
+ * queue is full), and a `discard()` that drains whatever the handler left unread (e.g. after
+ * a 413), so the connection stays usable, as node:http does for unread bodies.
+ */
+function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; discard: () => void } {
+  let discarding = false;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        req.on('data', (chunk: Buffer) => {
+          if (discarding) return;
+          c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((c.desiredSize ?? 0) <= 0) req.pause();
+        });
+        req.once('end', () => {
+          if (!discarding) c.close();
+        });
+        req.once('error', (e) => {
+          if (!discarding) c.error(e);
+        });
+        req.pause();
+      },
+      pull() {
+        req.resume();
+      },
+      cancel() {
+        discarding = true;
+        req.resume();
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+  );
+  const discard = () => {
+    if (discarding || req.complete) return;
+    discarding = true;
+    try {
+      controller.error(new Error('request body discarded'));
+    } catch {
+      // Already closed.
+    }
+    req.resume();
+  };
+  return { stream, discard };
+}
+
+function toRequest(req: IncomingMessage, signal: AbortSignal): { request: Request; discard: () => void } {
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
   const host = req.headers.host ?? 'localhost';
   const url = new URL(req.url ?? '/', `${encrypted ? 'https' : 'http'}://${host}`);
@@ -24,11 +71,14 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
   const init: RequestInit & { duplex?: 'half' } = { method, headers, signal };
+  let discard = () => {};
   if (hasBody) {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    const body = bodyStream(req);
+    init.body = body.stream;
     init.duplex = 'half';
+    discard = body.discard;
   }
-  return new Request(url, init);
+  return { request: new Request(url, init), discard };
 }
 
 async function send(response: Response, res: ServerResponse): Promise<void> {
@@ -92,8 +142,11 @@ export function toNodeHandler(handler: (request: Request) => Response | Promise<
     });
     void (async () => {
       let response: Response;
+      const { request, discard } = toRequest(req, controller.signal);
+      // Whatever the handler did not read (a rejected body) is drained, not left to block the socket.
+      res.once('finish', discard);
       try {
-        response = await handler(toRequest(req, controller.signal));
+        response = await handler(request);
       } catch (error) {
         // The jobs handler answers its own errors; this is a last resort for other handlers.
         console.error('[jobwing/http] handler failed:', error);

@@ -165,6 +165,12 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
   it('shows live progress, cancels, retries as admin, filters by status', async () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // No full loads: every list request the page makes asks for one bounded page.
+    const listLimits: (number | null)[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === `${BASE}/jobs` && r.method() === 'GET') listLimits.push(u.searchParams.has('limit') ? Number(u.searchParams.get('limit')) : null);
+    });
     // Anything the page's Content-Security-Policy blocks is a bug (a style, a script, a request).
     await page.addInitScript(
       'window.cspViolations = []; document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));',
@@ -262,6 +268,8 @@ describe.skipIf(!hasChromium)(`dashboard in chromium${hasChromium ? '' : ' (SKIP
 
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     expect(pageErrors).toEqual([]);
+    expect(listLimits.length).toBeGreaterThan(3);
+    expect(listLimits.filter((l) => l === null || l > 500)).toEqual([]);
     expect(await page.evaluate('window.cspViolations')).toEqual([]);
 
     // The screenshot: the job list with one job part-way.

@@ -119,7 +119,8 @@ function SettingsForm({ type, busy, onSave, onCancel, onError }) {
       onError(new Error(`Rate limit must be JSON such as {"max":10,"perMs":1000}: ${errorText(err)}`));
       return;
     }
-    onSave(changes);
+    if (Object.keys(changes).length === 0) onCancel(); // nothing to write, nothing to audit
+    else onSave(changes);
   };
   const field = (k) => {
     const v = type[k];

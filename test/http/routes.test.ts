@@ -303,6 +303,10 @@ describe('jobwing/http routes', () => {
       const getCancel = await call('GET', '/jobs/abc/cancel', { token: 'alice' });
       expect(getCancel.status).toBe(405);
       expect((await call('POST', '/metrics', { token: 'alice', body: {} })).status).toBe(405);
+      // A CORS preflight gets no CORS headers: cross-site JSON requests never follow.
+      const preflight = await call('OPTIONS', '/jobs', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      expect(preflight.status).toBe(405);
+      expect([...preflight.res.headers.keys()].filter((h) => h.startsWith('access-control-'))).toEqual([]);
     });
 
     it('500 INTERNAL with no detail when authenticate throws or returns an invalid actor; onError gets the error', async () => {

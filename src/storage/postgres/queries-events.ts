@@ -89,19 +89,19 @@ function toEvent(r: EventRow): StoreEvent {
  * cursor of the current end (events of transactions still open at that moment are not
  * reported to this reader).
  */
-export async function readEvents(conn: PgConnection, n: PgNames, req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors: EventCursor[] }> {
+export async function readEvents(conn: PgConnection, n: PgNames, req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
   if (req.after === null) {
     const [row] = await conn.query<{ last: number }>(
       raw(`SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last FROM ${n.eventSeq}`),
       { prepare: true },
     );
-    return { events: [], cursor: encodeEventCursor(row?.last ?? 0), cursors: [] };
+    return { events: [], cursor: encodeEventCursor(row?.last ?? 0) };
   }
   const after = decodeEventCursor(req.after);
-  if (req.limit <= 0) return { events: [], cursor: req.after, cursors: [] };
+  if (req.limit <= 0) return { events: [], cursor: req.after };
   const rows = await conn.query<EventRow>(raw(`SELECT * FROM ${n.readEventsFn}($1, $2, $3)`, after, req.limit, EVENT_WAIT_MS), { prepare: true });
   const horizon = rows.find((r) => r.kind === 'horizon');
-  if (horizon?.seq == null) return { events: [], cursor: req.after, cursors: [] }; // timed out: nothing is final yet
+  if (horizon?.seq == null) return { events: [], cursor: req.after }; // timed out: nothing is final yet
   const eventRows = rows.filter((r) => r.kind !== 'horizon');
   const last = eventRows[eventRows.length - 1];
   // A full page stops at its last row; a short page means everything up to the horizon was read.

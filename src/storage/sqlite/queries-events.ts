@@ -106,15 +106,15 @@ function progressEvent(r: ProgressRow): StoreEvent {
  * first on ties) while keeping each table's seq order, so each job's status events stay in
  * transition order and the cursor (last seq of each table) never skips an event.
  */
-export function readEvents(conn: SqliteConnection, req: { after: EventCursor | null; limit: number }): { events: StoreEvent[]; cursor: EventCursor; cursors: EventCursor[] } {
+export function readEvents(conn: SqliteConnection, req: { after: EventCursor | null; limit: number }): { events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] } {
   const start = req.after === null ? null : decodeEventCursor(req.after);
   return conn.read(() => {
     if (start === null) {
       const h = conn.get<{ m: number | null }>(raw('SELECT MAX(seq) AS m FROM job_history'))?.m ?? 0;
       const p = conn.get<{ m: number | null }>(raw('SELECT MAX(seq) AS m FROM job_progress_events'))?.m ?? 0;
-      return { events: [], cursor: encodeEventCursor({ history: h, progress: p }), cursors: [] };
+      return { events: [], cursor: encodeEventCursor({ history: h, progress: p }) };
     }
-    if (req.limit <= 0) return { events: [], cursor: encodeEventCursor(start), cursors: [] };
+    if (req.limit <= 0) return { events: [], cursor: encodeEventCursor(start) };
     const statuses = conn.all<StatusRow>(raw(STATUS_AFTER, start.history, req.limit));
     const progresses = conn.all<ProgressRow>(raw(PROGRESS_AFTER, start.progress, req.limit));
     const events: StoreEvent[] = [];

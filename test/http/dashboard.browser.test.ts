@@ -146,6 +146,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await engine.start();
       const handler = createJobsHandler(engine, {
         basePath: BASE,
+        events: { retryMs: 100 }, // a dropped stream comes back quickly in the reconnect test
         // A stand-in for an app's session cookie.
         authenticate: (request) => {
           const cookie = request.headers.get('cookie') ?? '';
@@ -323,6 +324,21 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         const overflow = await phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
         expect(overflow).toBeLessThanOrEqual(0);
         expect(await row.getByRole('link', { name: own.id, exact: true }).isVisible()).toBe(true);
+
+        // Keyboard: the owner cancels with Enter on the focused button.
+        await row.getByRole('button', { name: 'Cancel', exact: true }).focus();
+        await phone.keyboard.press('Enter');
+        await statusText(row, 'canceled').waitFor();
+
+        // A dropped connection: the stream reconnects (Last-Event-ID) and what happened
+        // meanwhile still reaches the screen.
+        const next = await submit('alice', 'long', {});
+        const nextRow = rowOf(phone, next.id);
+        await statusText(nextRow, 'running').waitFor();
+        server.closeAllConnections();
+        await engine.as(ALICE).cancel(next.id);
+        await statusText(nextRow, 'canceled').waitFor();
+        await phone.getByText('Live', { exact: true }).waitFor();
       } finally {
         await context.close();
       }

@@ -207,6 +207,8 @@ export function createJobsHandler(engine: JobEngine, options: JobsHandlerOptions
       const client = c.get('client');
       if (def.stream) {
         const q = query as { jobId?: string };
+        // HEAD runs this GET route, but nobody would ever read (or cancel) the stream.
+        if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform' } });
         return openEventStream({ engine, client, clock, lastEventId: c.req.header('last-event-id') || null, jobId: q.jobId, signal: c.req.raw.signal, settings });
       }
       const body = def.body ? await readBody(c, def) : undefined;

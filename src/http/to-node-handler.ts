@@ -100,8 +100,8 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
     reader.cancel().catch(() => undefined);
   };
   res.once('close', onClose);
-  // Stream responses (SSE) need their headers and first bytes out at once.
-  res.flushHeaders();
+  // An event stream needs its headers out at once, not with its first event.
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) res.flushHeaders();
   try {
     for (;;) {
       const { done, value } = await reader.read();

@@ -169,6 +169,10 @@ for (const kind of storeKinds()) {
       const b = await open(call, 'bob');
       const c = await open(call, 'admin');
       expect(clock.pendingTimers).toBe(base + 3);
+      // HEAD opens no stream (nobody would ever read or cancel it).
+      const head = await call('HEAD', '/events', { token: 'alice' });
+      expect(head.status).toBe(200);
+      expect(clock.pendingTimers).toBe(base + 3);
       ac.abort();
       expect(clock.pendingTimers).toBe(base + 2);
       expect(await a.sse.next()).toBeNull();

@@ -4,7 +4,11 @@
  * works offline). The browser test (dashboard.browser.test.ts) covers behaviour.
  */
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineJobType } from '../../src/index.js';
+import { createTestEngine } from '../../src/testing/index.js';
+import { createJobsHandler } from '../../src/http/index.js';
 import { serveDashboard } from '../../src/http/dashboard/index.js';
 import { DASHBOARD_ASSETS, DASHBOARD_PAGE } from '../../src/http/dashboard/assets.generated.js';
 
@@ -73,5 +77,39 @@ describe('dashboard assets', () => {
 
   it('the committed assets module matches its sources (scripts/vendor-dashboard.mjs --check)', () => {
     expect(() => execFileSync(process.execPath, ['scripts/vendor-dashboard.mjs', '--check'], { stdio: 'pipe' })).not.toThrow();
+  });
+});
+
+describe('dashboard through createJobsHandler', async () => {
+  const noop = defineJobType({ name: 'noop', input: z.object({}), async handler() {} });
+  const { engine } = await createTestEngine({ jobTypes: [noop] });
+  afterAll(() => engine.stop());
+  const authenticate = () => null; // the page and its assets need no session; the API does
+
+  it('serves the page and assets at the root when basePath is empty', async () => {
+    const handler = createJobsHandler(engine, { authenticate });
+    const page = await handler(get('/'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect((await handler(get('/assets/hooks.js'))).status).toBe(200);
+    const missing = await handler(get('/assets/missing.js'));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('ROUTE_NOT_FOUND');
+    expect((await handler(get('/jobs'))).status).toBe(401);
+  });
+
+  it('serves under a basePath and redirects the bare basePath', async () => {
+    const handler = createJobsHandler(engine, { authenticate, basePath: '/ops/jobs' });
+    expect((await handler(get('/ops/jobs/'))).status).toBe(200);
+    expect((await handler(get('/ops/jobs/assets/app.js'))).status).toBe(200);
+    const bare = await handler(get('/ops/jobs'));
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe('/ops/jobs/');
+  });
+
+  it('serves nothing with dashboard: false', async () => {
+    const handler = createJobsHandler(engine, { authenticate, dashboard: false });
+    expect((await handler(get('/'))).status).toBe(404);
+    expect((await handler(get('/assets/app.js'))).status).toBe(404);
   });
 });

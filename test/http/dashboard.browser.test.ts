@@ -37,6 +37,7 @@ const AXE_RUN = `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 
   .then((r) => r.violations.map((v) => v.id + ': ' + v.help + ' at ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`;
 const ADMIN: Actor = { userId: 'root', orgId: 'ops', admin: true };
 const ALICE: Actor = { userId: 'alice', orgId: 'acme' };
+const BOB: Actor = { userId: 'bob', orgId: 'acme' };
 
 /** Promises the test resolves by name: a handler waits at `gates.wait(key)` until `open(key)`. */
 class Gates {
@@ -152,6 +153,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
           const cookie = request.headers.get('cookie') ?? '';
           if (/(^|;\s*)user=root(;|$)/.test(cookie)) return ADMIN;
           if (/(^|;\s*)user=alice(;|$)/.test(cookie)) return ALICE;
+          if (/(^|;\s*)user=bob(;|$)/.test(cookie)) return BOB;
           return null;
         },
       });
@@ -306,7 +308,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       expect(statSync(shot).size).toBeGreaterThan(10_000);
     });
 
-    it('scopes a non-admin: own org only, no Retry, no Organization filter; fits a phone', async () => {
+    it('scopes a non-admin (own org, no Retry, no Organization filter, refusals shown), fits a phone, works by keyboard, survives a dropped stream', async () => {
       const own = await submit('alice', 'long', {});
       const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
       try {
@@ -329,6 +331,22 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await row.getByRole('button', { name: 'Cancel', exact: true }).focus();
         await phone.keyboard.press('Enter');
         await statusText(row, 'canceled').waitFor();
+
+        // A refused action is shown, naming the job and the contract's code: Bob (same org)
+        // may see Alice's job but not cancel it.
+        const hers = await submit('alice', 'long', {});
+        const bobContext = await browser.newContext();
+        try {
+          await bobContext.addCookies([{ name: 'user', value: 'bob', url: origin }]);
+          const bob = await bobContext.newPage();
+          bob.setDefaultTimeout(10_000);
+          await bob.goto(`${origin}${BASE}/#/jobs`);
+          await rowOf(bob, hers.id).getByRole('button', { name: 'Cancel', exact: true }).click();
+          await bob.getByRole('alert').filter({ hasText: `Could not cancel job ${hers.id}` }).filter({ hasText: 'PERMISSION_DENIED' }).waitFor();
+        } finally {
+          await bobContext.close();
+        }
+        await engine.as(ALICE).cancel(hers.id);
 
         // A dropped connection: the stream reconnects (Last-Event-ID) and what happened
         // meanwhile still reaches the screen.

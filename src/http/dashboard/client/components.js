@@ -74,6 +74,11 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
   </dialog>`;
 }
 
+/** A failure of an action the user took, shown and announced. */
+export function Failure({ text }) {
+  return text ? html`<p class="error" role="alert">${text}</p>` : null;
+}
+
 /** A polite live region for results of actions ("Job … canceled"). */
 export function Announcer({ message }) {
   return html`<p class="sr-announce" role="status" aria-live="polite">${message}</p>`;

@@ -2,7 +2,7 @@
 import { html } from './html.js';
 import { useRef, useState } from './hooks.js';
 import { api } from './api.js';
-import { Announcer, ConfirmDialog, ErrorMessage, errorText, useAsync, useNow } from './components.js';
+import { Announcer, Failure, ConfirmDialog, ErrorMessage, errorText, useAsync, useNow } from './components.js';
 import { apiQuery, Filters, filtersFromQuery } from './filters.js';
 import { JobTable } from './job-table.js';
 import { navigate } from './router.js';
@@ -100,6 +100,7 @@ export function DeadLetterView({ query, jobTypes, isAdmin }) {
     </${ConfirmDialog}>
     <${ErrorMessage} error=${page.error} />
     <${Announcer} message=${actions.message} />
+    <${Failure} text=${actions.failure} />
     <${JobTable} items=${page.items} isAdmin=${isAdmin} busyIds=${actions.busyIds} onAction=${actions.run} now=${now}
       caption=${`Dead-letter jobs, page ${page.page}`} />
     <${Pager} page=${page} />

@@ -2,7 +2,7 @@
 import { html } from './html.js';
 import { useEffect } from './hooks.js';
 import { api, ApiError } from './api.js';
-import { Announcer, ErrorMessage, JsonBlock, ProgressBar, StatusBadge, useAsync } from './components.js';
+import { Announcer, Failure, ErrorMessage, JsonBlock, ProgressBar, StatusBadge, useAsync } from './components.js';
 import { formatDate, formatMs } from './format.js';
 import { applyLive, onLive } from './live.js';
 import { href } from './router.js';
@@ -40,6 +40,7 @@ export function JobDetailView({ id, isAdmin }) {
     <h2 id="view-title" tabindex="-1">Job <span class="mono">${id}</span></h2>
     <${ErrorMessage} error=${job.error} />
     <${Announcer} message=${actions.message} />
+    <${Failure} text=${actions.failure} />
     ${j &&
     html`<div class="detail">
       <div class="detail-head">

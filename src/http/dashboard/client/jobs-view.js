@@ -1,6 +1,6 @@
 // The job list: server-side filtered and paginated, live over SSE.
 import { html } from './html.js';
-import { Announcer, ErrorMessage, useNow } from './components.js';
+import { Announcer, Failure, ErrorMessage, useNow } from './components.js';
 import { apiQuery, Filters, filtersFromQuery } from './filters.js';
 import { JobTable } from './job-table.js';
 import { navigate } from './router.js';
@@ -17,6 +17,7 @@ export function JobsView({ query, jobTypes, isAdmin }) {
     <${Filters} values=${filters} jobTypes=${jobTypes} isAdmin=${isAdmin} onChange=${(f) => navigate(['jobs'], f)} />
     <${ErrorMessage} error=${page.error} />
     <${Announcer} message=${actions.message} />
+    <${Failure} text=${actions.failure} />
     <div aria-busy=${page.loading ? 'true' : 'false'}>
       <${JobTable} items=${page.items} isAdmin=${isAdmin} busyIds=${actions.busyIds} onAction=${actions.run} now=${now}
         caption=${`Jobs, page ${page.page}${filters.status ? ', status ' + filters.status : ''}`} />

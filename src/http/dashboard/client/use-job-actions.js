@@ -1,4 +1,5 @@
-// Cancel and retry from any view: one request per click, busy state per job, a spoken result.
+// Cancel and retry from any view: one request per click, busy state per job; success is
+// announced politely, a failure is shown (and announced) as an alert naming the job.
 import { useState } from './hooks.js';
 import { api } from './api.js';
 import { errorText } from './components.js';
@@ -6,17 +7,17 @@ import { errorText } from './components.js';
 export function useJobActions(onDone) {
   const [busyIds, setBusy] = useState(() => new Set());
   const [message, setMessage] = useState('');
-  const [error, setError] = useState(null);
+  const [failure, setFailure] = useState('');
   const run = async (job, action) => {
     setBusy((s) => new Set(s).add(job.id));
-    setError(null);
+    setFailure('');
     try {
       const updated = action === 'cancel' ? await api.cancel(job.id) : await api.retry(job.id);
       setMessage(`Job ${job.id} ${action === 'cancel' ? 'canceled' : 'queued again'}.`);
       onDone?.(updated);
     } catch (err) {
-      setError(err);
-      setMessage(`Could not ${action} job ${job.id}: ${errorText(err)}`);
+      setMessage('');
+      setFailure(`Could not ${action} job ${job.id}: ${errorText(err)}`);
     } finally {
       setBusy((s) => {
         const n = new Set(s);
@@ -25,5 +26,5 @@ export function useJobActions(onDone) {
       });
     }
   };
-  return { busyIds, message, error, run };
+  return { busyIds, message, failure, run };
 }

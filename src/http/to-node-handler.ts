@@ -94,6 +94,13 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
     return;
   }
   const reader = response.body.getReader();
+  // Rejects if the stream errors, even while we wait for 'drain' (a dropped, stalled client:
+  // its socket must be closed, not kept waiting for a drain that never comes).
+  const failed = reader.closed.then(
+    () => new Promise<never>(() => {}),
+    (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
+  );
+  failed.catch(() => undefined);
   let gone = false;
   const onClose = () => {
     gone = true;
@@ -107,15 +114,18 @@ async function send(response: Response, res: ServerResponse): Promise<void> {
       const { done, value } = await reader.read();
       if (done || gone) break;
       if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            res.off('drain', go);
-            res.off('close', go);
-            resolve();
-          };
+        let go!: () => void;
+        const drained = new Promise<void>((resolve) => {
+          go = resolve;
           res.on('drain', go);
           res.on('close', go);
         });
+        try {
+          await Promise.race([drained, failed]);
+        } finally {
+          res.off('drain', go);
+          res.off('close', go);
+        }
       }
     }
     if (!gone) res.end();

@@ -2,8 +2,8 @@
  * `toNodeHandler` on a real `node:http` server on an ephemeral port: JSON in and out, an
  * SSE stream over a socket, and a client that disconnects releasing its stream's timer.
  */
-import { once } from 'node:events';
-import http from 'node:http';
+import { EventEmitter, once } from 'node:events';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { toNodeHandler } from '../../src/http/index.js';
@@ -55,5 +55,34 @@ describe('toNodeHandler', () => {
     // The server notices the closed socket and the stream lets go of its heartbeat.
     for (let i = 0; i < 200 && clock.pendingTimers > timersBefore; i++) await turns(5);
     expect(clock.pendingTimers).toBe(timersBefore);
+  });
+
+  it('closes the socket of a stalled event-stream client once the stream drops it, even while waiting for drain', async () => {
+    const { handler, engine, clock } = await setupHttp(sqlite, { events: { heartbeatMs: 1_000, maxBufferedBytes: 1024 } }, { worker: false });
+    // A response whose socket never drains: every write "fills the buffer".
+    const written: Uint8Array[] = [];
+    let destroyed: Error | null = null;
+    const res = Object.assign(new EventEmitter(), {
+      writableFinished: false,
+      headersSent: false,
+      writeHead: () => undefined,
+      flushHeaders: () => undefined,
+      write: (chunk: Uint8Array) => (written.push(chunk), false),
+      end: () => undefined,
+      destroy: (e: Error) => {
+        destroyed = e;
+      },
+    });
+    const req = { method: 'GET', url: '/events', headers: { host: 'x', authorization: 'Bearer alice' }, socket: {} };
+    toNodeHandler(handler)(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    for (let i = 0; i < 100 && written.length === 0; i++) await turns(1);
+    expect(written).toHaveLength(1); // the first frame; then it waits for a drain that never comes
+    await engine.as({ userId: 'alice', orgId: 'acme' }).submitMany(Array.from({ length: 40 }, (_, i) => ({ type: 'add', input: { a: i, b: 0 } })));
+    await turns(20);
+    await clock.advance(1_000);
+    await clock.advance(1_000);
+    for (let i = 0; i < 100 && !destroyed; i++) await turns(1);
+    expect(String(destroyed)).toMatch(/dropped/);
+    expect(written).toHaveLength(1); // memory stayed in the bounded stream queue, not in res
   });
 });

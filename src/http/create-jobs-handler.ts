@@ -40,7 +40,7 @@ export interface JobsHandlerOptions {
   maxBodyBytes?: number;
   /** Server-Sent Events tuning. */
   events?: {
-    /** A comment line at least this often. (Default: 15_000) */
+    /** A comment line at least this often. (Default: 10_000: the contract promises one at least every 15 s, with room for a busy event loop) */
     heartbeatMs?: number;
     /** Most bytes buffered for one slow client; a client that stays full is dropped. (Default: 1 MiB) */
     maxBufferedBytes?: number;
@@ -127,7 +127,7 @@ export function createJobsHandler(engine: JobEngine, options: JobsHandlerOptions
   const dashboard = o.dashboard ?? true;
   const report = o.onError ?? ((error: unknown) => console.error('[jobwing/http] unexpected error:', error));
   const settings: EventStreamSettings = {
-    heartbeatMs: o.events?.heartbeatMs ?? 15_000,
+    heartbeatMs: o.events?.heartbeatMs ?? 10_000,
     maxBufferedBytes: o.events?.maxBufferedBytes ?? 1_048_576,
     retryMs: o.events?.retryMs ?? 2_000,
     pageSize: 500,

@@ -161,6 +161,14 @@ for (const kind of storeKinds()) {
       await sse.cancel();
     });
 
+    it('by default a heartbeat comes within the contract’s 15 s', async () => {
+      const { call, clock } = await setupHttp(kind, {}, { worker: false });
+      const { sse } = await open(call, 'alice');
+      await clock.advance(15_000);
+      expect((await sse.next())!.comments).toEqual(['heartbeat']);
+      await sse.cancel();
+    });
+
     it('leaves no timer behind when the client goes away (abort or cancel) or the engine stops', async () => {
       const { call, clock, engine } = await setupHttp(kind, { events: { heartbeatMs: 1_000 } }, { worker: false });
       const base = clock.pendingTimers;

@@ -17,7 +17,6 @@ export const WINDOWS = [
 ];
 const REFRESH_MS = 5000;
 const SAMPLES = 60;
-const ALL_WINDOWS_EVERY = 6;
 
 function totals(m) {
   let completed = 0;
@@ -39,19 +38,19 @@ export function OverviewView({ isAdmin }) {
   const orgRef = useRef(orgId);
   orgRef.current = orgId;
 
-  const windowRef = useRef(windowId);
-  windowRef.current = windowId;
-
-  // Every tick reads the chosen window (counts, depth, per-type figures); every
-  // ALL_WINDOWS_EVERY-th tick reads all four for the comparison charts. Hidden tabs skip.
+  // Every tick reads all four windows together, so the comparison never mixes old and new
+  // figures (four SQL aggregates: about 40 ms each with 100,000 jobs). Hidden tabs skip.
   useEffect(() => {
     setSamples([]);
     let stopped = false;
-    let tick = 0;
+    let first = true;
+    let busy = false; // a slow store never piles up requests
     const ctl = new AbortController();
     const load = async () => {
-      if (document.hidden && tick > 0) return;
-      const wanted = tick++ % ALL_WINDOWS_EVERY === 0 ? WINDOWS : WINDOWS.filter((w) => w.id === windowRef.current);
+      if (busy || (document.hidden && !first)) return;
+      first = false;
+      busy = true;
+      const wanted = WINDOWS;
       try {
         const now = Date.now();
         const results = await Promise.all(
@@ -65,6 +64,8 @@ export function OverviewView({ isAdmin }) {
         setSamples((s) => [...s, { queued: c.queued, running: c.running }].slice(-SAMPLES));
       } catch (err) {
         if (!stopped) setError(err);
+      } finally {
+        busy = false;
       }
     };
     load();

@@ -92,7 +92,7 @@ if (process.argv.includes('--check')) {
     current = '';
   }
   if (current !== next) {
-    console.error('src/http/dashboard/assets.generated.ts is stale: run `node scripts/vendor-dashboard.mjs`');
+    console.error('src/http/dashboard/assets.generated.ts is stale: run `npm run vendor:dashboard`');
     process.exit(1);
   }
   console.log('dashboard assets are up to date');

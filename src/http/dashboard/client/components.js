@@ -16,7 +16,7 @@ export function ProgressBar({ value, label, message }) {
       aria-valuetext=${message ? `${v}% ${message}` : `${v}%`} aria-label=${label}>
       <div class="progress-fill" style=${{ width: v + '%' }}></div>
     </div>
-    <span class="progress-text" aria-hidden="true">${v}%${message ? ' · ' + message : ''}</span>
+    <span class="progress-text" aria-hidden="true" title=${message ?? undefined}>${v}%${message ? ' · ' + message : ''}</span>
   </div>`;
 }
 

@@ -31,7 +31,7 @@ export function JobTable({ items, caption, isAdmin, busyIds, onAction, now }) {
           <th scope="col">Type</th>
           <th scope="col">Status</th>
           <th scope="col">Progress</th>
-          <th scope="col" class="wide">Priority</th>
+          <th scope="col" class="wide col-priority">Priority</th>
           <th scope="col" class="wide">Owner</th>
           ${isAdmin && html`<th scope="col" class="wide">Organization</th>`}
           <th scope="col" class="wide">Created</th>
@@ -51,7 +51,7 @@ export function JobTable({ items, caption, isAdmin, busyIds, onAction, now }) {
               ${showsProgress(job) &&
               html`<${ProgressBar} value=${job.progress} message=${job.progressMessage} label=${'Progress of job ' + job.id} />`}
             </td>
-            <td class="wide">${job.priority}</td>
+            <td class="wide col-priority">${job.priority}</td>
             <td class="wide">${job.ownerId}</td>
             ${isAdmin && html`<td class="wide">${job.orgId}</td>`}
             <td class="wide"><time datetime=${job.createdAt} title=${formatDate(job.createdAt)}>${formatAgo(job.createdAt, now)}</time></td>

@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'postgres/index': 'src/postgres.ts',
+    'http/index': 'src/http/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -21,6 +21,8 @@ import { prepareSubmission } from './submission.js';
 import type {
   Actor,
   Job,
+  JobEventPage,
+  JobEventRecord,
   JobHistoryEntry,
   JobPage,
   JobTypeInfo,
@@ -28,9 +30,10 @@ import type {
   ListOptions,
   Metrics,
   MetricsOptions,
+  ReadEventsOptions,
   SubmitOptions,
 } from './types.js';
-import { cleanupOptionsSchema, listOptionsSchema, metricsOptionsSchema, parseOrThrow } from './validation.js';
+import { cleanupOptionsSchema, listOptionsSchema, metricsOptionsSchema, parseOrThrow, readEventsOptionsSchema } from './validation.js';
 
 /** A job id that remembers its job type, so `get(id)` is typed without generics. */
 export type JobId<N extends string = string> = string & { readonly __jobType?: N };
@@ -273,6 +276,35 @@ export class JobClient<T extends AnyJobType = any> {
     return () => {
       this.#core.emitter.off(event, filtered as never);
     };
+  }
+
+  /**
+   * Reads the store's event tail after a cursor, scoped like `on` (own org; admins: all).
+   * Unlike `on`, a reader can stop and resume exactly where it left off (each record's
+   * `cursor`), with no gap and no duplicate, as long as the events are retained; this is
+   * what Server-Sent Events resume (`Last-Event-ID`) is built on.
+   * @throws ValidationError for a malformed cursor or option
+   */
+  async readEvents(options: ReadEventsOptions = {}): Promise<JobEventPage> {
+    this.#core.assertStarted();
+    const o = parseOrThrow(readEventsOptionsSchema, options, 'readEvents options');
+    const storage = this.#core.storage;
+    const limit = o.limit ?? 500;
+    const after = o.after ?? null;
+    if (after === null) return { items: [], cursor: (await storage.readEvents({ after: null, limit: 0 })).cursor, done: true };
+    let read = limit;
+    let page = await storage.readEvents({ after, limit: read });
+    // A store without per-event positions: read one event at a time, so each has its cursor.
+    if (!page.cursors && page.events.length > 1) page = await storage.readEvents({ after, limit: (read = 1) });
+    const scope = this.#scope;
+    const items: JobEventRecord[] = [];
+    page.events.forEach((e, i) => {
+      if (scope !== null && e.event.orgId !== scope) return;
+      if (o.jobId !== undefined && e.event.jobId !== o.jobId) return;
+      const cursor = page.cursors?.[i] ?? page.cursor;
+      items.push(e.kind === 'status' ? { name: 'job:status', event: e.event, cursor } : { name: 'job:progress', event: e.event, cursor });
+    });
+    return { items, cursor: page.cursor, done: page.events.length < read };
   }
 
   #checkId(id: unknown): string {

@@ -72,7 +72,9 @@ const optionsSchema = z
   .strict();
 
 /** Symbol-keyed internals for `jobwing/testing` (drain, fake-clock helpers); not public API. */
-export const engineInternals = Symbol('jobwing.internals');
+// Symbol.for: the CJS build bundles each entry point separately (jobwing/http, jobwing/testing),
+// and they must still find the internals of an engine made by the main entry.
+export const engineInternals = Symbol.for('jobwing.internals');
 
 /** What `jobwing/testing` reaches through {@link engineInternals}. */
 export interface EngineInternals {
@@ -233,6 +235,7 @@ export class JobEngine<T extends AnyJobType = any> {
   async #stop(graceMs: number): Promise<void> {
     await this.#startPromise?.catch(() => undefined);
     this.#state = 'stopping';
+    this.#emitter.safeEmit('engine:stopping', { graceMs });
     if (this.#pollTimer) this.#clock.clearTimeout(this.#pollTimer);
     this.#pollTimer = null;
     await this.#pollRun;

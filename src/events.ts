@@ -12,11 +12,19 @@ export interface EngineErrorEvent {
   source: string;
 }
 
+/** What `engine:stopping` carries. */
+export interface EngineStoppingEvent {
+  /** The grace period `stop()` was called with. */
+  graceMs: number;
+}
+
 /** The engine's events and their payloads. */
 export interface JobwingEvents {
   'job:status': (event: JobStatusEvent) => void;
   'job:progress': (event: JobProgressEvent) => void;
   'engine:error': (event: EngineErrorEvent) => void;
+  /** `stop()` has begun: long-lived consumers (e.g. Server-Sent Events streams) end now. */
+  'engine:stopping': (event: EngineStoppingEvent) => void;
 }
 
 /** Event names. */

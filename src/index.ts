@@ -34,7 +34,7 @@ export {
   type JobStatus,
   type Priority,
 } from './states.js';
-export type { EngineErrorEvent, JobwingEventName, JobwingEvents } from './events.js';
+export type { EngineErrorEvent, EngineStoppingEvent, JobwingEventName, JobwingEvents } from './events.js';
 export type { Clock } from './clock.js';
 export type * from './types.js';
 export type * from './storage/adapter.js';

@@ -177,3 +177,28 @@ export interface JobTypeInfo {
 
 /** Settings an admin can change at run time. */
 export type JobTypeSettings = Omit<JobTypeInfo, 'name'>;
+
+/** One event read from the store's event tail by `readEvents`, with its position. */
+export type JobEventRecord =
+  | { name: 'job:status'; event: JobStatusEvent; cursor: string }
+  | { name: 'job:progress'; event: JobProgressEvent; cursor: string };
+
+/** Options of `readEvents`. */
+export interface ReadEventsOptions {
+  /** A `cursor` from an earlier read or record; `null`/omitted: the current end (nothing older). */
+  after?: string | null;
+  /** Most events scanned in this read, before scoping. (Default: 500, max 1000) */
+  limit?: number;
+  /** Only events of this job. */
+  jobId?: string;
+}
+
+/** A page of `readEvents`. */
+export interface JobEventPage {
+  /** The events this actor may see, in commit order. */
+  items: JobEventRecord[];
+  /** Where the next read continues (past events this actor may not see, too). */
+  cursor: string;
+  /** True when the read reached the end of the tail as of now. */
+  done: boolean;
+}

@@ -60,6 +60,15 @@ export const listOptionsSchema = z
 /** Schema of metrics options. */
 export const metricsOptionsSchema = z.object({ since: date.optional(), orgId: id.optional() }).strict();
 
+/** Schema of readEvents options. */
+export const readEventsOptionsSchema = z
+  .object({
+    after: z.string().min(1).max(1000).nullable().optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+    jobId: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
 /** Schema of cleanup options. */
 export const cleanupOptionsSchema = z.object({ olderThanMs: z.number().int().min(0) }).strict();
 

@@ -307,9 +307,12 @@ export interface StorageAdapter {
   /**
    * Events committed after `after`, in commit order (status events of one job in the order of
    * its transitions), at most `limit`. `after: null` returns no events and the cursor of the
-   * current end, so a new engine starts from now.
+   * current end, so a new engine starts from now. `cursors[i]`, when given, is the position
+   * right after `events[i]` (resuming there yields exactly the events after it): Server-Sent
+   * Events use it as each event's id. Without it, readers that need per-event positions read
+   * one event at a time.
    */
-  readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor }>;
+  readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }>;
   /**
    * pushWake stores only: calls `onNotice` soon after another process commits a new job or an
    * event. Returns an unsubscribe function.

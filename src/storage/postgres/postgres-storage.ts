@@ -307,7 +307,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('collectMetrics', (c) => collectMetrics(c, this.#names, req), { read: true });
   }
 
-  async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor }> {
+  async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
     return this.#call('readEvents', (c) => readEvents(c, this.#names, req), { read: true });
   }
 

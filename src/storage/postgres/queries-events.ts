@@ -114,7 +114,7 @@ function toEvent(r: EventRow): StoreEvent {
  * cursor of the current end (events of transactions still open at that moment are not
  * reported to this reader).
  */
-export async function readEvents(conn: PgConnection, n: PgNames, req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor }> {
+export async function readEvents(conn: PgConnection, n: PgNames, req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
   if (req.after === null) {
     const [row] = await conn.query<{ last: number }>(
       raw(`SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last FROM ${n.eventSeq}`),
@@ -125,11 +125,18 @@ export async function readEvents(conn: PgConnection, n: PgNames, req: { after: E
   let pos = decodeEventCursor(req.after);
   if (req.limit <= 0) return { events: [], cursor: req.after };
   const events: StoreEvent[] = [];
+  // Per event, the position right after it (SSE ids): resuming there repeats and skips nothing.
+  const cursors: EventCursor[] = [];
   if (pos.gaps.length > 0) {
     // Gaps first: they are older than everything after the cursor.
     const late = await readGaps(conn, n, pos);
     if (late !== null) {
-      events.push(...late.map(toEvent));
+      const before = pos;
+      for (const r of late) {
+        events.push(toEvent(r));
+        const rest = gapsAfter(before.gaps, Number(r.seq));
+        cursors.push(encodeEventCursor({ seq: before.seq, gaps: rest, writers: rest.length > 0 ? before.writers : [] }));
+      }
       pos = { seq: pos.seq, gaps: [], writers: [] };
     }
   }
@@ -137,7 +144,7 @@ export async function readEvents(conn: PgConnection, n: PgNames, req: { after: E
   const end = rows.find((r) => r.kind === 'horizon' || r.kind === 'partial');
   let eventRows = rows.filter((r) => r.kind === 'status' || r.kind === 'progress');
   const full = eventRows.length >= req.limit;
-  if (end?.seq == null) return { events, cursor: encodeEventCursor(pos) }; // (older function: nothing is final yet)
+  if (end?.seq == null) return { events, cursor: encodeEventCursor(pos), cursors }; // (older function: nothing is final yet)
   // A full page stops at its last row; a short page means everything up to the horizon was read.
   let next = full && eventRows.length > 0 ? Number(eventRows[eventRows.length - 1]!.seq) : Math.max(pos.seq, Number(end.seq));
   if (end.kind === 'partial') {
@@ -168,8 +175,18 @@ export async function readEvents(conn: PgConnection, n: PgNames, req: { after: E
   } else {
     pos = { seq: next, gaps: pos.gaps, writers: pos.writers };
   }
-  events.push(...eventRows.map(toEvent));
-  return { events, cursor: encodeEventCursor(pos) };
+  for (const r of eventRows) {
+    const seq = Number(r.seq);
+    events.push(toEvent(r));
+    const earlier = pos.gaps.filter((g) => g[1] < seq);
+    cursors.push(encodeEventCursor({ seq, gaps: earlier, writers: earlier.length > 0 ? pos.writers : [] }));
+  }
+  return { events, cursor: encodeEventCursor(pos), cursors };
+}
+
+/** The parts of `gaps` after `seq`. */
+function gapsAfter(gaps: [number, number][], seq: number): [number, number][] {
+  return gaps.filter((g) => g[1] > seq).map((g): [number, number] => [Math.max(g[0], seq + 1), g[1]]);
 }
 
 /**

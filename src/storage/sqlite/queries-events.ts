@@ -106,7 +106,7 @@ function progressEvent(r: ProgressRow): StoreEvent {
  * first on ties) while keeping each table's seq order, so each job's status events stay in
  * transition order and the cursor (last seq of each table) never skips an event.
  */
-export function readEvents(conn: SqliteConnection, req: { after: EventCursor | null; limit: number }): { events: StoreEvent[]; cursor: EventCursor } {
+export function readEvents(conn: SqliteConnection, req: { after: EventCursor | null; limit: number }): { events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] } {
   const start = req.after === null ? null : decodeEventCursor(req.after);
   return conn.read(() => {
     if (start === null) {
@@ -118,6 +118,7 @@ export function readEvents(conn: SqliteConnection, req: { after: EventCursor | n
     const statuses = conn.all<StatusRow>(raw(STATUS_AFTER, start.history, req.limit));
     const progresses = conn.all<ProgressRow>(raw(PROGRESS_AFTER, start.progress, req.limit));
     const events: StoreEvent[] = [];
+    const cursors: EventCursor[] = [];
     const pos: EventPosition = { ...start };
     let i = 0;
     let k = 0;
@@ -133,7 +134,8 @@ export function readEvents(conn: SqliteConnection, req: { after: EventCursor | n
         pos.progress = p.seq;
         k++;
       }
+      cursors.push(encodeEventCursor(pos));
     }
-    return { events, cursor: encodeEventCursor(pos) };
+    return { events, cursor: encodeEventCursor(pos), cursors };
   });
 }

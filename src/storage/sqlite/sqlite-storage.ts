@@ -201,7 +201,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('collectMetrics', (c) => collectMetrics(c, req));
   }
 
-  async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor }> {
+  async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
     return this.#call('readEvents', (c) => readEvents(c, req));
   }
 

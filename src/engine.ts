@@ -14,7 +14,7 @@ import { EventFeed } from './event-feed.js';
 import { SafeEmitter, type JobwingEvents } from './events.js';
 import { Maintenance } from './maintenance/maintenance.js';
 import { DEFAULT_PAYLOAD_LIMIT_BYTES } from './payload.js';
-import { JobRegistry } from './registry.js';
+import { assertWorkerHasHandlers, JobRegistry } from './registry.js';
 import { DispatchLoop } from './scheduler/dispatch-loop.js';
 import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js';
 import { observeWrites } from './storage/observed-storage.js';
@@ -24,7 +24,11 @@ import { actorSchema, parseOrThrow, stopOptionsSchema } from './validation.js';
 
 /** Options of {@link JobEngine}. */
 export interface JobEngineOptions<T extends AnyJobType> {
-  /** The job types this engine knows (and, as a worker, runs). */
+  /**
+   * The job types this engine knows. A worker runs (and claims) only the implemented ones;
+   * types declared without a handler can be submitted and read. A worker needs at least one
+   * implemented type.
+   */
   jobTypes: readonly T[];
   /** (Default: `sqliteStorage({ path: 'jobwing.sqlite' })`) */
   storage?: StorageAdapter;
@@ -128,6 +132,7 @@ export class JobEngine<T extends AnyJobType = any> {
   constructor(options: JobEngineOptions<T>) {
     const o = parseOrThrow(optionsSchema, options, 'JobEngine options');
     this.#registry = new JobRegistry(o.jobTypes as AnyJobType[]);
+    assertWorkerHasHandlers(this.#registry, o.worker !== false);
     // Every successful write of this engine delivers its events at once (and new claimable
     // jobs wake the scheduler), whichever part made it: one layer, no per-call-site pokes.
     this.#storage = observeWrites(o.storage ?? sqliteStorage({ path: 'jobwing.sqlite' }), (method, result) => {

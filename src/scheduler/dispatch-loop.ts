@@ -178,7 +178,7 @@ export class DispatchLoop {
       let claimed;
       this.#reserved += free;
       try {
-        claimed = await storage.claimJobs({ workerId, types: registry.names(), limit: free, now: clock.now(), leaseMs });
+        claimed = await storage.claimJobs({ workerId, types: registry.implementedNames(), limit: free, now: clock.now(), leaseMs });
       } catch (error) {
         this.#reserved -= free;
         this.#o.reportError(error, 'claim');
@@ -224,8 +224,8 @@ export class DispatchLoop {
   }
 
   #startRunner(claimed: ClaimedJob): void {
-    // Claims are restricted to registered types, so the lookup cannot miss.
-    const type = this.#o.registry.get(claimed.job.type);
+    // Claims are restricted to implemented types, so the lookup cannot miss.
+    const type = this.#o.registry.runnable(claimed.job.type);
     const runner = new JobRunner(claimed, type, {
       storage: this.#o.storage,
       clock: this.#o.clock,
@@ -297,7 +297,7 @@ export class DispatchLoop {
     try {
       result = await storage.settleAndClaim({
         settles: reqs,
-        claim: { workerId, types: registry.names(), limit, now: clock.now(), leaseMs },
+        claim: { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs },
       });
     } finally {
       this.#reserved -= extra;

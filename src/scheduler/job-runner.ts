@@ -3,7 +3,7 @@
  * handler's result or error into an {@link AttemptOutcome}, and settles it through the
  * engine's settle queue. Every write carries the attempt number (fencing).
  */
-import type { AnyJobType, JobContext } from '../define-job-type.js';
+import type { AnyImplementedJobType, JobContext } from '../define-job-type.js';
 import { InvalidStateError, ValidationError } from '../errors.js';
 import { toIssues, validationError } from '../validation.js';
 import type { Clock, TimerHandle } from '../clock.js';
@@ -35,7 +35,7 @@ type RaceResult =
 export class JobRunner {
   readonly job: Job;
   readonly attempt: number;
-  readonly #type: AnyJobType;
+  readonly #type: AnyImplementedJobType;
   readonly #deps: RunnerDeps;
   readonly #controller = new AbortController();
   #checkpoint: unknown;
@@ -43,7 +43,7 @@ export class JobRunner {
   #progressWrite: Promise<void> | null = null;
   #settled = false;
 
-  constructor(claimed: ClaimedJob, type: AnyJobType, deps: RunnerDeps) {
+  constructor(claimed: ClaimedJob, type: AnyImplementedJobType, deps: RunnerDeps) {
     this.job = claimed.job;
     this.attempt = claimed.attempt;
     this.#type = type;

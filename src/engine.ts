@@ -128,6 +128,8 @@ export class JobEngine<T extends AnyJobType = any> {
   #pollTimer: ReturnType<Clock['setTimeout']> | null = null;
   #pollRun: Promise<void> | null = null;
   #unsubscribe: (() => Promise<void>) | null = null;
+  /** Waiters (waitFor) to reject when the engine stops. */
+  readonly #stopListeners = new Set<() => void>();
 
   constructor(options: JobEngineOptions<T>) {
     const o = parseOrThrow(optionsSchema, options, 'JobEngine options');
@@ -200,6 +202,10 @@ export class JobEngine<T extends AnyJobType = any> {
       },
       insertOne: (job, actorId) => engine.#insertQueue.add({ job, actorId }),
       abortLocal: (jobId) => engine.#loop?.abortLocal(jobId, 'canceled'),
+      onStop: (fn) => {
+        engine.#stopListeners.add(fn);
+        return () => engine.#stopListeners.delete(fn);
+      },
     };
     this.system = new JobClient<T>(this.#core, { userId: 'system', orgId: 'default', admin: true }, true);
   }
@@ -250,6 +256,7 @@ export class JobEngine<T extends AnyJobType = any> {
   async #stop(graceMs: number): Promise<void> {
     await this.#startPromise?.catch(() => undefined);
     this.#state = 'stopping';
+    for (const fn of [...this.#stopListeners]) fn();
     if (this.#pollTimer) this.#clock.clearTimeout(this.#pollTimer);
     this.#pollTimer = null;
     await this.#pollRun;

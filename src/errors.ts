@@ -15,6 +15,7 @@ export type JobwingErrorCode =
   | 'DUPLICATE'
   | 'INVALID_STATE'
   | 'PAYLOAD_TOO_LARGE'
+  | 'TIMEOUT'
   | 'ENGINE_STOPPED'
   | 'STORAGE';
 
@@ -108,6 +109,20 @@ export class PayloadTooLargeError extends JobwingError {
     this.field = field;
     this.bytes = bytes;
     this.limitBytes = limitBytes;
+  }
+}
+
+/** A wait (e.g. `client.waitFor`) ran out of time. The job itself is unaffected. */
+export class TimeoutError extends JobwingError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+  /** The job's status the last time the waiter read it. */
+  readonly lastStatus: JobStatus;
+  constructor(jobId: string, timeoutMs: number, lastStatus: JobStatus) {
+    super('TIMEOUT', `Job ${JSON.stringify(jobId)} did not finish within ${timeoutMs} ms (last seen ${lastStatus}); the job itself is unaffected`);
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+    this.lastStatus = lastStatus;
   }
 }
 

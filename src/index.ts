@@ -25,6 +25,7 @@ export {
   type ParsedInputOf,
   type TypeByName,
 } from './define-job-type.js';
+export type { WaitForOptions } from './wait-for.js';
 export { sqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export * from './errors.js';
 export { computeBackoff, DEFAULT_BACKOFF, type BackoffPolicy } from './retry/backoff.js';

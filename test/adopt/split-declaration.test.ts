@@ -110,7 +110,7 @@ describe('engines refuse a worker with nothing to run', () => {
   });
 });
 
-describe.each(storeKinds())('split declaration on $name$skip', (kind) => {
+for (const kind of storeKinds()) describe(`split declaration on ${kind.name}${kind.skip}`, () => {
   it.skipIf(kind.skip !== '')('a web engine submits a declared type; only a worker that implements it claims it', async () => {
     const s = sharedStore(kind);
     const web = await s.engine({ jobTypes: [sendReport, other], worker: false });

@@ -218,6 +218,22 @@ export class JobClient<T extends AnyJobType = any> {
     return job as TypedJob<TypeByName<T, N>>;
   }
 
+  /**
+   * Admin only: deletes one finished job (completed, canceled or dead_letter) with its history
+   * and events, e.g. for a data-erasure request. Live jobs are refused: cancel first.
+   * @throws PermissionDeniedError, JobNotFoundError, InvalidStateError (a live job)
+   */
+  async deleteJob(id: JobId): Promise<void> {
+    this.#core.assertStarted();
+    this.#requireAdmin('deleteJob');
+    const jobId = this.#checkId(id);
+    const r = await this.#core.storage.deleteJob({ jobId, orgId: null });
+    if (r.kind === 'not_found') throw new JobNotFoundError(jobId);
+    if (r.kind === 'invalid_state') {
+      throw new InvalidStateError(`Cannot delete a ${r.status} job: only completed, canceled and dead_letter jobs can be deleted (cancel it first)`, r.status);
+    }
+  }
+
   /** Every state transition of the job, oldest first. @throws JobNotFoundError */
   async history(id: JobId): Promise<JobHistoryEntry[]> {
     this.#core.assertStarted();

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { BatchQueue } from './batch-queue.js';
 import { JobClient, type EngineCore } from './client.js';
+import { checkHealth, healthOptionsSchema, type EngineHealth, type HealthDeps, type HealthOptions } from './health.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AnyJobType } from './define-job-type.js';
 import { EngineStoppedError } from './errors.js';
@@ -122,6 +123,7 @@ export class JobEngine<T extends AnyJobType = any> {
   readonly #insertQueue: BatchQueue<{ job: NewJob; actorId: string }, InsertOutcome>;
   readonly #pollIntervalMs: number;
   readonly #core: EngineCore;
+  readonly #health: HealthDeps;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
@@ -208,6 +210,33 @@ export class JobEngine<T extends AnyJobType = any> {
       },
     };
     this.system = new JobClient<T>(this.#core, { userId: 'system', orgId: 'default', admin: true }, true);
+    this.#health = {
+      state: () => engine.#state,
+      storage: this.#storage,
+      clock: this.#clock,
+      registry: this.#registry,
+      loop: this.#loop,
+      maintenance: this.#maintenance,
+      concurrency: o.concurrency ?? 4,
+      pollIntervalMs: this.#pollIntervalMs,
+      leaseMs,
+    };
+  }
+
+  /**
+   * For readiness and liveness probes: store reachable, scheduler loop alive (workers), last
+   * successful claim and heartbeat, maintenance leadership. Never rejects; check `ok`.
+   * @example
+   * ```ts
+   * app.get('/healthz', async (_req, res) => {
+   *   const h = await engine.health();
+   *   res.status(h.ok ? 200 : 503).json(h);
+   * });
+   * ```
+   */
+  health(options: HealthOptions = {}): Promise<EngineHealth> {
+    const o = parseOrThrow(healthOptionsSchema, options, 'health options');
+    return checkHealth(this.#health, o);
   }
 
   /**

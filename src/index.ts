@@ -26,6 +26,7 @@ export {
   type TypeByName,
 } from './define-job-type.js';
 export type { WaitForOptions } from './wait-for.js';
+export type { EngineHealth, HealthOptions } from './health.js';
 export { sqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export * from './errors.js';
 export { computeBackoff, DEFAULT_BACKOFF, type BackoffPolicy } from './retry/backoff.js';

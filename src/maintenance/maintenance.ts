@@ -30,6 +30,9 @@ export class Maintenance {
   #running: Promise<void> | null = null;
   #stopped = true;
   #lastPruneAt: number | null = null;
+  /** Whether the last tick held maintenance leadership, and when it ran (for `engine.health()`). */
+  leader = false;
+  lastTickAt: number | null = null;
 
   constructor(private readonly o: MaintenanceOptions) {}
 
@@ -49,6 +52,8 @@ export class Maintenance {
   async tick(): Promise<void> {
     const { storage, clock, workerId, leaseMs } = this.o;
     const leader = await storage.acquireLeadership({ name: 'maintenance', ownerId: workerId, now: clock.now(), ttlMs: leaseMs });
+    this.leader = leader;
+    this.lastTickAt = clock.now();
     if (!leader) return;
     await rescueExpiredLeases({ ...this.o, limit: 500 });
     await storage.promoteDueJobs({ now: clock.now(), limit: 1000 });

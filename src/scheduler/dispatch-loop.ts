@@ -51,6 +51,8 @@ export class DispatchLoop {
   #reserved = 0;
   #abandonSettles = false;
   #idleWaiters: (() => void)[] = [];
+  /** When a claim last succeeded (epoch ms, engine clock), for `engine.health()`. */
+  #lastClaimAt: number | null = null;
 
   constructor(options: DispatchLoopOptions) {
     this.#o = options;
@@ -68,6 +70,11 @@ export class DispatchLoop {
   /** Number of attempts running in this process. */
   get runningCount(): number {
     return this.#runners.size;
+  }
+
+  /** What `engine.health()` reports of the loop. */
+  get status(): { running: boolean; lastClaimAt: number | null; lastHeartbeatAt: number | null } {
+    return { running: this.#state === 'running', lastClaimAt: this.#lastClaimAt, lastHeartbeatAt: this.#leaseKeeper.lastHeartbeatAt };
   }
 
   start(): void {
@@ -179,6 +186,7 @@ export class DispatchLoop {
       this.#reserved += free;
       try {
         claimed = await storage.claimJobs({ workerId, types: registry.implementedNames(), limit: free, now: clock.now(), leaseMs });
+        this.#lastClaimAt = clock.now();
       } catch (error) {
         this.#reserved -= free;
         this.#o.reportError(error, 'claim');
@@ -303,6 +311,7 @@ export class DispatchLoop {
       this.#reserved -= extra;
     }
     const { settled, claimed } = result;
+    this.#lastClaimAt = clock.now();
     if (claimed.length < limit) this.#exhausted = true;
     await this.#admit(claimed);
     return settled;

@@ -14,9 +14,9 @@ export const MAX_ERROR_MESSAGE_CHARS = 4096;
 /**
  * Serializes `value` to JSON and enforces `limitBytes`.
  * @throws ValidationError when the value is not JSON-serializable (e.g. a BigInt, a cycle, undefined)
- * @throws PayloadTooLargeError naming `field` when too large
+ * @throws PayloadTooLargeError naming `field` (and `jobType`) when too large
  */
-export function serializePayload(field: string, value: unknown, limitBytes: number): string {
+export function serializePayload(field: string, value: unknown, limitBytes: number, jobType?: string): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -31,7 +31,7 @@ export function serializePayload(field: string, value: unknown, limitBytes: numb
   // Cheap upper bound first: a UTF-16 length of n encodes to at most 3n bytes.
   if (json.length * 3 > limitBytes) {
     const bytes = Buffer.byteLength(json, 'utf8');
-    if (bytes > limitBytes) throw new PayloadTooLargeError(field, bytes, limitBytes);
+    if (bytes > limitBytes) throw new PayloadTooLargeError(field, bytes, limitBytes, jobType ?? null);
   }
   return json;
 }

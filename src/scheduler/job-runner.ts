@@ -164,7 +164,7 @@ export class JobRunner {
       output = parsed.data === undefined ? null : parsed.data;
     }
     try {
-      const outputJson = serializePayload('output', output, this.#deps.payloadLimitBytes);
+      const outputJson = serializePayload('output', output, this.#deps.payloadLimitBytes, this.#type.name);
       return { kind: 'completed', output, outputJson };
     } catch (error) {
       return this.#failure('permanent', error);
@@ -240,7 +240,7 @@ export class JobRunner {
       if (!parsed.success) throw validationError('checkpoint', toIssues(parsed.error, ['checkpoint']));
       value = parsed.data;
     }
-    const checkpointJson = serializePayload('checkpoint', value, this.#deps.payloadLimitBytes);
+    const checkpointJson = serializePayload('checkpoint', value, this.#deps.payloadLimitBytes, this.#type.name);
     const r = await this.#deps.storage.saveCheckpoint({ jobId: this.job.id, attempt: this.attempt, checkpointJson, now: this.#deps.clock.now() });
     if (r === 'lease_lost') {
       this.abort('lease_lost');

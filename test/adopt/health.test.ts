@@ -4,7 +4,7 @@ import { JobEngine, sqliteStorage, ValidationError, type StorageAdapter } from '
 import { drain, FakeClock } from '../../src/testing/index.js';
 import { add, gate } from '../helpers/fixtures.js';
 import { storeKinds, turns } from '../helpers/stores.js';
-import { sharedStore } from './shared-store.js';
+import { sharedStore, until } from './shared-store.js';
 
 /** A store whose reads and claims fail while `down` is true (the database went away). */
 function flakyStore(inner: StorageAdapter) {
@@ -84,12 +84,16 @@ for (const kind of storeKinds()) describe(`health on ${kind.name}${kind.skip}`, 
     const job = await a.system.submit('gated', { key: 'long' });
     await g.nextStart();
     await s.clock.advance(10_000); // one heartbeat period (leaseMs / 3)
-    await turns(10);
+    const beat = async () => [await a.health(), await b.health()].some((h) => h.scheduler!.lastHeartbeatAt !== null);
+    await until(beat, 'a heartbeat reached the store');
     const [ha, hb] = [await a.health(), await b.health()];
     const runner = ha.scheduler!.running === 1 ? ha : hb;
-    expect(runner.scheduler!.lastHeartbeatAt).not.toBeNull();
+    expect(runner.scheduler!.running).toBe(1);
+    expect(runner.scheduler!.lastHeartbeatAt!.getTime()).toBe(s.clock.now());
     expect(runner.ok).toBe(true);
-    expect([ha.maintenance.leader, hb.maintenance.leader].filter(Boolean)).toHaveLength(1);
+    const leaders = async () => [await a.health(), await b.health()].filter((h) => h.maintenance.leader).length;
+    await until(async () => (await leaders()) > 0, 'a maintenance tick finished');
+    expect(await leaders()).toBe(1);
     g.release(job.id);
   });
 });

@@ -39,3 +39,12 @@ export function sharedStore(kind: StoreKind) {
     },
   };
 }
+
+/** Polls `cond` between macrotasks (no timers) until it holds; fails after `maxTurns`. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, maxTurns = 20_000): Promise<void> {
+  for (let i = 0; i < maxTurns; i++) {
+    if (await cond()) return;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  throw new Error(`never happened: ${what}`);
+}

@@ -46,6 +46,9 @@ describe('types of a split declaration', () => {
     const typedGet = async (c: Client) => c.get((await typedSubmit(c)).id);
     expectTypeOf<Awaited<ReturnType<typeof typedGet>>['output']>().toEqualTypeOf<{ url: string } | null>();
     expectTypeOf<Awaited<ReturnType<typeof typedGet>>['input']>().toEqualTypeOf<{ reportId: string; pages: number }>();
+    const typedWait = async (c: Client) => c.waitFor((await typedSubmit(c)).id);
+    expectTypeOf<Awaited<ReturnType<typeof typedWait>>['output']>().toEqualTypeOf<{ url: string } | null>();
+    expectTypeOf<Awaited<ReturnType<typeof typedWait>>['checkpoint']>().toEqualTypeOf<{ page: number } | null>();
     // @ts-expect-error input is checked against the declaration's schema
     const badInput = (c: Client) => c.submit('send-report', { reportId: 1 });
     void badInput;

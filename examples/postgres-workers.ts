@@ -18,8 +18,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { defineJobType, JobEngine } from '../src/index.js'; // 'jobwing' in your code
-import { postgresStorage } from '../src/postgres.js'; // 'jobwing/postgres' in your code
+import { defineJobType, JobEngine } from 'jobwing';
+import { postgresStorage } from 'jobwing/postgres';
 
 const { values } = parseArgs({
   options: {

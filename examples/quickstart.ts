@@ -5,7 +5,7 @@
  * jobs as two organizations, prints live progress and status changes, then the history of one
  * job and the metrics, and stops. Finishes on its own in a few seconds.
  *
- * In your own app, import from 'jobwing' instead of '../src/index.js'.
+ * Imports 'jobwing' by name, exactly as your app will (inside this repo it resolves to src/).
  */
 import { rmSync } from 'node:fs';
 import { z } from 'zod';
@@ -18,7 +18,7 @@ import {
   TransientError,
   type JobStatus,
   type JobStatusEvent,
-} from '../src/index.js';
+} from 'jobwing';
 
 const DB = 'jobwing-demo.sqlite';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

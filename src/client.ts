@@ -18,6 +18,7 @@ import { pruneFinishedJobs } from './maintenance/pruner.js';
 import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js';
 import { checkString } from './json-faithful.js';
 import { prepareSubmission } from './submission.js';
+import { waitForJob, waitForOptionsSchema, type WaitForOptions } from './wait-for.js';
 import type {
   Actor,
   Job,
@@ -60,6 +61,8 @@ export interface EngineCore {
   insertOne(job: NewJob, actorId: string): Promise<InsertOutcome>;
   /** Aborts the attempt of `jobId` if it runs in this process. */
   abortLocal(jobId: string): void;
+  /** Calls `fn` once when the engine begins to stop; returns an unsubscribe function. */
+  onStop(fn: () => void): () => void;
 }
 
 const MAX_ID_LENGTH = 100;
@@ -204,6 +207,43 @@ export class JobClient<T extends AnyJobType = any> {
     if (r.kind === 'invalid_state') throw new InvalidStateError(`Cannot retry a ${r.status} job: only dead_letter and canceled jobs can be retried`, r.status);
     if (r.kind === 'parent_failed') throw new InvalidStateError(`Cannot retry: parent ${r.parentId} failed; retry the parent first`, 'canceled');
     return r.job as TypedJob<TypeByName<T, N>>;
+  }
+
+  /**
+   * Resolves with the job once it is completed, dead_letter or canceled, whichever process
+   * runs it. Scoped like {@link JobClient.get}. Rejecting leaves the job alone.
+   * @throws JobNotFoundError, TimeoutError (code TIMEOUT) after `timeoutMs`, the signal's
+   *   reason when `signal` aborts, EngineStoppedError when the engine stops meanwhile
+   * @example
+   * ```ts
+   * const job = await alice.submit('send-report', input);
+   * const done = await alice.waitFor(job.id, { timeoutMs: 60_000 });
+   * if (done.status === 'completed') console.log(done.output);
+   * ```
+   */
+  async waitFor<N extends NameOf<T>>(id: JobId<N>, options: WaitForOptions = {}): Promise<TypedJob<TypeByName<T, N>>> {
+    this.#core.assertStarted();
+    const o = parseOrThrow(waitForOptionsSchema, options, 'waitFor options');
+    const jobId = this.#checkId(id);
+    const c = this.#core;
+    const job = await waitForJob({ emitter: c.emitter, clock: c.clock, load: () => this.#load(jobId), onStop: c.onStop }, jobId, o);
+    return job as TypedJob<TypeByName<T, N>>;
+  }
+
+  /**
+   * Admin only: deletes one finished job (completed, canceled or dead_letter) with its history
+   * and events, e.g. for a data-erasure request. Live jobs are refused: cancel first.
+   * @throws PermissionDeniedError, JobNotFoundError, InvalidStateError (a live job)
+   */
+  async deleteJob(id: JobId): Promise<void> {
+    this.#core.assertStarted();
+    this.#requireAdmin('deleteJob');
+    const jobId = this.#checkId(id);
+    const r = await this.#core.storage.deleteJob({ jobId, orgId: null });
+    if (r.kind === 'not_found') throw new JobNotFoundError(jobId);
+    if (r.kind === 'invalid_state') {
+      throw new InvalidStateError(`Cannot delete a ${r.status} job: only completed, canceled and dead_letter jobs can be deleted (cancel it first)`, r.status);
+    }
   }
 
   /** Every state transition of the job, oldest first. @throws JobNotFoundError */

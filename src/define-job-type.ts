@@ -35,7 +35,13 @@ export interface JobContext<Checkpoint = unknown> {
 
 type AnySchema = z.ZodType;
 
-/** What `defineJobType` takes. */
+/** A job type's handler: validated input in, output out. */
+export type JobHandler<InSchema extends AnySchema, OutSchema extends AnySchema, CpSchema extends AnySchema> = (
+  input: z.output<InSchema>,
+  ctx: JobContext<z.output<CpSchema>>,
+) => Promise<z.input<OutSchema>>;
+
+/** What `defineJobType` takes. Without `handler` it declares the type; `.implement()` adds it. */
 export interface JobTypeDefinition<
   Name extends string,
   InSchema extends AnySchema,
@@ -63,15 +69,30 @@ export interface JobTypeDefinition<
   enabled?: boolean;
   /** Permission an actor must hold to submit. (Default: none) */
   requiresPermission?: string | null;
-  /** Identical submits within this window are rejected; 0 turns dedup off. (Default: 300_000) */
+  /**
+   * Identical submits (same type, input and org) within this window are rejected with
+   * `DuplicateJobError`, even when the earlier job already completed; 0 turns dedup off.
+   * (Default: 300_000)
+   */
   dedupWindowMs?: number;
   /** Override of the default transient/permanent rules for other thrown errors. */
   classifyError?: ClassifyError;
   handler(input: z.output<InSchema>, ctx: JobContext<z.output<CpSchema>>): Promise<z.input<OutSchema>>;
 }
 
-/** A registered job type: the definition with every default filled in. */
-export interface JobType<
+/** What `defineJobType` takes to declare a type without its handler (e.g. in a web process). */
+export type JobTypeDeclarationDefinition<
+  Name extends string,
+  InSchema extends AnySchema,
+  OutSchema extends AnySchema,
+  CpSchema extends AnySchema,
+> = Omit<JobTypeDefinition<Name, InSchema, OutSchema, CpSchema>, 'handler'> & { handler?: undefined };
+
+/**
+ * A job type with every default filled in, implemented or not. Engines take either kind:
+ * a worker runs only the implemented ones; every engine can submit and read all of them.
+ */
+export interface JobTypeSpec<
   Name extends string = string,
   InSchema extends AnySchema = AnySchema,
   OutSchema extends AnySchema = AnySchema,
@@ -90,12 +111,40 @@ export interface JobType<
   readonly requiresPermission: string | null;
   readonly dedupWindowMs: number;
   readonly classifyError: ClassifyError | undefined;
-  readonly handler: (input: z.output<InSchema>, ctx: JobContext<z.output<CpSchema>>) => Promise<z.input<OutSchema>>;
+  readonly handler: JobHandler<InSchema, OutSchema, CpSchema> | undefined;
+  /**
+   * The same type (name, schemas, settings) with `handler`, for the worker process.
+   * @throws TypeError when `handler` is not a function
+   */
+  implement(handler: JobHandler<InSchema, OutSchema, CpSchema>): JobType<Name, InSchema, OutSchema, CpSchema>;
 }
 
-/** Any job type, for collections. */
+/** An implemented job type: a worker engine runs it. */
+export interface JobType<
+  Name extends string = string,
+  InSchema extends AnySchema = AnySchema,
+  OutSchema extends AnySchema = AnySchema,
+  CpSchema extends AnySchema = AnySchema,
+> extends JobTypeSpec<Name, InSchema, OutSchema, CpSchema> {
+  readonly handler: JobHandler<InSchema, OutSchema, CpSchema>;
+}
+
+/** A job type declared without its handler: submit and read it anywhere, run it after `.implement()`. */
+export interface JobTypeDeclaration<
+  Name extends string = string,
+  InSchema extends AnySchema = AnySchema,
+  OutSchema extends AnySchema = AnySchema,
+  CpSchema extends AnySchema = AnySchema,
+> extends JobTypeSpec<Name, InSchema, OutSchema, CpSchema> {
+  readonly handler: undefined;
+}
+
+/** Any job type, implemented or declared, for collections. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyJobType = JobType<string, any, any, any>;
+export type AnyJobType = JobTypeSpec<string, any, any, any>;
+/** Any implemented job type. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyImplementedJobType = JobType<string, any, any, any>;
 
 /** The name union of a list of job types. */
 export type NameOf<T extends AnyJobType> = T['name'];
@@ -106,11 +155,11 @@ export type InputOf<T extends AnyJobType> = z.input<T['input']>;
 /** The validated input a handler receives (zod output type). */
 export type ParsedInputOf<T extends AnyJobType> = z.output<T['input']>;
 /** The stored output of a completed job of this type. */
-export type OutputOf<T extends AnyJobType> = T extends JobType<string, AnySchema, infer O, AnySchema>
+export type OutputOf<T extends AnyJobType> = T extends JobTypeSpec<string, AnySchema, infer O, AnySchema>
   ? z.output<O>
   : unknown;
 /** The checkpoint type of a job type. */
-export type CheckpointOf<T extends AnyJobType> = T extends JobType<string, AnySchema, AnySchema, infer C>
+export type CheckpointOf<T extends AnyJobType> = T extends JobTypeSpec<string, AnySchema, AnySchema, infer C>
   ? z.output<C>
   : unknown;
 
@@ -139,6 +188,9 @@ const definitionSchema = z.object({
 
 /**
  * Defines a job type. The result is passed to `new JobEngine({ jobTypes: [...] })`.
+ * Without `handler` it only declares the type (schemas and settings): a web process submits
+ * and reads it fully typed without importing the handler; the worker calls
+ * `.implement(handler)` on the same declaration.
  *
  * @throws TypeError naming the field when the definition is invalid.
  * @example
@@ -152,6 +204,9 @@ const definitionSchema = z.object({
  *     return { bytes: 1024 };
  *   },
  * });
+ * // Split: jobs/resize.ts declares, worker.ts implements.
+ * const declared = defineJobType({ name: 'resize-image', input: z.object({ url: z.string() }) });
+ * const runnable = declared.implement(async (input) => ({ bytes: 1024 }));
  * ```
  */
 export function defineJobType<
@@ -159,7 +214,15 @@ export function defineJobType<
   InSchema extends AnySchema,
   OutSchema extends AnySchema = z.ZodUnknown,
   CpSchema extends AnySchema = z.ZodUnknown,
->(def: JobTypeDefinition<Name, InSchema, OutSchema, CpSchema>): JobType<Name, InSchema, OutSchema, CpSchema> {
+>(def: JobTypeDefinition<Name, InSchema, OutSchema, CpSchema>): JobType<Name, InSchema, OutSchema, CpSchema>;
+export function defineJobType<
+  const Name extends string,
+  InSchema extends AnySchema,
+  OutSchema extends AnySchema = z.ZodUnknown,
+  CpSchema extends AnySchema = z.ZodUnknown,
+>(def: JobTypeDeclarationDefinition<Name, InSchema, OutSchema, CpSchema>): JobTypeDeclaration<Name, InSchema, OutSchema, CpSchema>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function defineJobType(def: any): AnyJobType {
   const parsed = definitionSchema.safeParse(def);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -168,7 +231,12 @@ export function defineJobType<
   if (!(def.input instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": input must be a zod schema`);
   if (def.output !== undefined && !(def.output instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": output must be a zod schema`);
   if (def.checkpoint !== undefined && !(def.checkpoint instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": checkpoint must be a zod schema`);
-  if (typeof def.handler !== 'function') throw new TypeError(`Job type "${def.name}": handler must be a function`);
+  if (def.handler !== undefined && typeof def.handler !== 'function') throw new TypeError(`Job type "${def.name}": handler must be a function (or left out to declare the type without it)`);
+  return build(def, def.handler);
+}
+
+/** The frozen job type; `implement` builds a sibling with a handler, sharing everything else. */
+function build(def: JobTypeDeclarationDefinition<string, AnySchema, AnySchema, AnySchema>, handler: JobHandler<AnySchema, AnySchema, AnySchema> | undefined): AnyJobType {
   return Object.freeze({
     name: def.name,
     displayName: def.displayName ?? def.name,
@@ -183,6 +251,15 @@ export function defineJobType<
     requiresPermission: def.requiresPermission ?? null,
     dedupWindowMs: def.dedupWindowMs ?? 300_000,
     classifyError: def.classifyError,
-    handler: def.handler,
-  });
+    handler,
+    implement(next: JobHandler<AnySchema, AnySchema, AnySchema>) {
+      if (typeof next !== 'function') throw new TypeError(`Job type "${def.name}": implement() takes the handler function`);
+      return build(def, next);
+    },
+  }) as AnyJobType;
+}
+
+/** True when `t` has a handler, i.e. a worker engine can run it. */
+export function isImplemented(t: AnyJobType): t is AnyImplementedJobType {
+  return typeof t.handler === 'function';
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { BatchQueue } from './batch-queue.js';
 import { createSubmitQueue, type SubmitRequest } from './submit-queue.js';
 import { JobClient, type EngineCore } from './client.js';
+import { checkHealth, healthOptionsSchema, type EngineHealth, type HealthDeps, type HealthOptions } from './health.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AnyJobType } from './define-job-type.js';
 import { EngineStoppedError } from './errors.js';
@@ -15,7 +16,7 @@ import { EventFeed } from './event-feed.js';
 import { SafeEmitter, type JobwingEvents } from './events.js';
 import { Maintenance } from './maintenance/maintenance.js';
 import { DEFAULT_PAYLOAD_LIMIT_BYTES } from './payload.js';
-import { JobRegistry } from './registry.js';
+import { assertWorkerHasHandlers, JobRegistry } from './registry.js';
 import { DispatchLoop } from './scheduler/dispatch-loop.js';
 import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js';
 import { observeWrites } from './storage/observed-storage.js';
@@ -25,7 +26,11 @@ import { actorSchema, parseOrThrow, stopOptionsSchema } from './validation.js';
 
 /** Options of {@link JobEngine}. */
 export interface JobEngineOptions<T extends AnyJobType> {
-  /** The job types this engine knows (and, as a worker, runs). */
+  /**
+   * The job types this engine knows. A worker runs (and claims) only the implemented ones;
+   * types declared without a handler can be submitted and read. A worker needs at least one
+   * implemented type.
+   */
   jobTypes: readonly T[];
   /** (Default: `sqliteStorage({ path: 'jobwing.sqlite' })`) */
   storage?: StorageAdapter;
@@ -121,16 +126,20 @@ export class JobEngine<T extends AnyJobType = any> {
   readonly #insertQueue: BatchQueue<SubmitRequest, InsertOutcome>;
   readonly #pollIntervalMs: number;
   readonly #core: EngineCore;
+  readonly #health: HealthDeps;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
   #startPromise: Promise<void> | null = null;
   #stopPromise: Promise<void> | null = null;
   #pollTimer: ReturnType<Clock['setTimeout']> | null = null;
   #pollRun: Promise<void> | null = null;
   #unsubscribe: (() => Promise<void>) | null = null;
+  /** Waiters (waitFor) to reject when the engine stops. */
+  readonly #stopListeners = new Set<() => void>();
 
   constructor(options: JobEngineOptions<T>) {
     const o = parseOrThrow(optionsSchema, options, 'JobEngine options');
     this.#registry = new JobRegistry(o.jobTypes as AnyJobType[]);
+    assertWorkerHasHandlers(this.#registry, o.worker !== false);
     // Every successful write of this engine delivers its events at once (and new claimable
     // jobs wake the scheduler), whichever part made it: one layer, no per-call-site pokes.
     this.#storage = observeWrites(o.storage ?? sqliteStorage({ path: 'jobwing.sqlite' }), (method, result) => {
@@ -185,8 +194,39 @@ export class JobEngine<T extends AnyJobType = any> {
       },
       insertOne: (job, actorId) => engine.#insertQueue.add({ job, actorId }),
       abortLocal: (jobId) => engine.#loop?.abortLocal(jobId, 'canceled'),
+      onStop: (fn) => {
+        engine.#stopListeners.add(fn);
+        return () => engine.#stopListeners.delete(fn);
+      },
     };
     this.system = new JobClient<T>(this.#core, { userId: 'system', orgId: 'default', admin: true }, true);
+    this.#health = {
+      state: () => engine.#state,
+      storage: this.#storage,
+      clock: this.#clock,
+      registry: this.#registry,
+      loop: this.#loop,
+      maintenance: this.#maintenance,
+      concurrency: o.concurrency ?? 4,
+      pollIntervalMs: this.#pollIntervalMs,
+      leaseMs,
+    };
+  }
+
+  /**
+   * For readiness and liveness probes: store reachable, scheduler loop alive (workers), last
+   * successful claim and heartbeat, maintenance leadership. Never rejects; check `ok`.
+   * @example
+   * ```ts
+   * app.get('/healthz', async (_req, res) => {
+   *   const h = await engine.health();
+   *   res.status(h.ok ? 200 : 503).json(h);
+   * });
+   * ```
+   */
+  health(options: HealthOptions = {}): Promise<EngineHealth> {
+    const o = parseOrThrow(healthOptionsSchema, options, 'health options');
+    return checkHealth(this.#health, o);
   }
 
   /**
@@ -236,6 +276,7 @@ export class JobEngine<T extends AnyJobType = any> {
     await this.#startPromise?.catch(() => undefined);
     this.#state = 'stopping';
     this.#emitter.safeEmit('engine:stopping', { graceMs });
+    for (const fn of [...this.#stopListeners]) fn();
     if (this.#pollTimer) this.#clock.clearTimeout(this.#pollTimer);
     this.#pollTimer = null;
     await this.#pollRun;

@@ -15,6 +15,7 @@ export type JobwingErrorCode =
   | 'DUPLICATE'
   | 'INVALID_STATE'
   | 'PAYLOAD_TOO_LARGE'
+  | 'TIMEOUT'
   | 'ENGINE_STOPPED'
   | 'STORAGE';
 
@@ -80,11 +81,18 @@ export class JobNotFoundError extends JobwingError {
   }
 }
 
-/** A job with the same dedup hash is live within the type's dedup window. */
+/**
+ * A job with the same dedup hash was created within the type's dedup window and is not
+ * canceled or dead_letter (a completed one counts too). Dedup is on by default (5 minutes).
+ */
 export class DuplicateJobError extends JobwingError {
   readonly existingJobId: string;
   constructor(existingJobId: string, jobType: string) {
-    super('DUPLICATE', `A job of type "${jobType}" with the same input is already live: ${existingJobId}`);
+    super(
+      'DUPLICATE',
+      `A job of type "${jobType}" with the same input was submitted within its dedup window and is not canceled or dead_letter: ${existingJobId}. ` +
+        'Pass a distinct dedupKey to submit it anyway, or set dedupWindowMs: 0 on the job type (or with admin.updateJobType) to turn dedup off',
+    );
     this.existingJobId = existingJobId;
   }
 }
@@ -103,11 +111,29 @@ export class PayloadTooLargeError extends JobwingError {
   readonly field: string;
   readonly bytes: number;
   readonly limitBytes: number;
-  constructor(field: string, bytes: number, limitBytes: number) {
-    super('PAYLOAD_TOO_LARGE', `${field} is ${bytes} bytes; the limit is ${limitBytes} bytes`);
+  /** The job type whose payload it was, when known. */
+  readonly jobType: string | null;
+  constructor(field: string, bytes: number, limitBytes: number, jobType: string | null = null) {
+    const of = jobType === null ? field : `${field} of job type "${jobType}"`;
+    super('PAYLOAD_TOO_LARGE', `${of} is ${bytes} bytes; the limit is ${limitBytes} bytes (raise it with the JobEngine option limits.payloadBytes)`);
     this.field = field;
     this.bytes = bytes;
     this.limitBytes = limitBytes;
+    this.jobType = jobType;
+  }
+}
+
+/** A wait (e.g. `client.waitFor`) ran out of time. The job itself is unaffected. */
+export class TimeoutError extends JobwingError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+  /** The job's status the last time the waiter read it. */
+  readonly lastStatus: JobStatus;
+  constructor(jobId: string, timeoutMs: number, lastStatus: JobStatus) {
+    super('TIMEOUT', `Job ${JSON.stringify(jobId)} did not finish within ${timeoutMs} ms (last seen ${lastStatus}); the job itself is unaffected`);
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+    this.lastStatus = lastStatus;
   }
 }
 

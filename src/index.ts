@@ -8,18 +8,25 @@ export { JobClient, SUBMIT_MANY_MAX_ENTRIES, type JobId, type TypedJob, type Sub
 export {
   defineJobType,
   JOB_TYPE_NAME,
+  type AnyImplementedJobType,
   type AnyJobType,
   type CheckpointOf,
   type InputOf,
   type JobContext,
   type JobContextInfo,
   type JobType,
+  type JobHandler,
+  type JobTypeDeclaration,
+  type JobTypeDeclarationDefinition,
   type JobTypeDefinition,
+  type JobTypeSpec,
   type NameOf,
   type OutputOf,
   type ParsedInputOf,
   type TypeByName,
 } from './define-job-type.js';
+export type { WaitForOptions } from './wait-for.js';
+export type { EngineHealth, HealthOptions } from './health.js';
 export { sqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export * from './errors.js';
 export { computeBackoff, DEFAULT_BACKOFF, type BackoffPolicy } from './retry/backoff.js';

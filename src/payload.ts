@@ -14,17 +14,19 @@ export const MAX_ERROR_MESSAGE_CHARS = 4096;
 
 /**
  * Serializes `value` to JSON and enforces `limitBytes`.
- * @param path where the value sits, for error paths (default: `[field]`)
+ * @param where `path`: where the value sits, for error paths (default: `[field]`); `jobType`:
+ *   named in the size error
  * @throws ValidationError naming the path when JSON would not carry the value unchanged
  *   (a Date, Set, Map, NaN, BigInt, class instance, cycle, NUL character: see json-faithful.ts)
- * @throws PayloadTooLargeError naming `field` when too large
+ * @throws PayloadTooLargeError naming `field` (and `jobType`) when too large
  */
-export function serializePayload(field: string, value: unknown, limitBytes: number, path: (string | number)[] = [field]): string {
+export function serializePayload(field: string, value: unknown, limitBytes: number, where: { path?: (string | number)[]; jobType?: string } = {}): string {
   const unfaithful = findUnfaithful(value);
   if (unfaithful) {
-    const at = [...path, ...unfaithful.path];
+    const at = [...(where.path ?? [field]), ...unfaithful.path];
     throw new ValidationError(`Invalid ${field}: ${at.join('.')} ${unfaithful.message}`, [{ path: at, message: unfaithful.message }]);
   }
+  const jobType = where.jobType;
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -39,7 +41,7 @@ export function serializePayload(field: string, value: unknown, limitBytes: numb
   // Cheap upper bound first: a UTF-16 length of n encodes to at most 3n bytes.
   if (json.length * 3 > limitBytes) {
     const bytes = Buffer.byteLength(json, 'utf8');
-    if (bytes > limitBytes) throw new PayloadTooLargeError(field, bytes, limitBytes);
+    if (bytes > limitBytes) throw new PayloadTooLargeError(field, bytes, limitBytes, jobType ?? null);
   }
   return json;
 }

@@ -4,7 +4,7 @@
  * on every engine sharing the store within that interval.
  */
 import { z } from 'zod';
-import type { AnyJobType } from './define-job-type.js';
+import { isImplemented, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
 import { UnknownJobTypeError, ValidationError } from './errors.js';
 import { toIssues, validationError } from './validation.js';
 import { PRIORITIES } from './states.js';
@@ -30,14 +30,24 @@ export class JobRegistry {
   #overrides: Record<string, Partial<JobTypeSettings>> = {};
   #infoCache = new Map<string, JobTypeInfo>();
 
+  readonly #implemented: string[] = [];
+
+  /** @throws ValidationError naming `jobTypes.<i>` for a non-job-type entry or a duplicate name */
   constructor(types: readonly AnyJobType[]) {
-    for (const t of types) {
-      if (!t || typeof t.name !== 'string' || typeof t.handler !== 'function') {
-        throw new TypeError('jobTypes must contain results of defineJobType()');
+    types.forEach((t, i) => {
+      if (!t || typeof t.name !== 'string' || typeof t.implement !== 'function') {
+        throw new ValidationError(`Invalid JobEngine options: jobTypes.${i}: must be a result of defineJobType()`, [
+          { path: ['jobTypes', i], message: 'must be a result of defineJobType()' },
+        ]);
       }
-      if (this.#types.has(t.name)) throw new TypeError(`Job type "${t.name}" is registered twice`);
+      if (this.#types.has(t.name)) {
+        throw new ValidationError(`Invalid JobEngine options: jobTypes.${i}: job type "${t.name}" is registered twice (names are unique per engine)`, [
+          { path: ['jobTypes', i], message: `job type "${t.name}" is registered twice` },
+        ]);
+      }
       this.#types.set(t.name, t);
-    }
+      if (isImplemented(t)) this.#implemented.push(t.name);
+    });
   }
 
   /** True when a type called `name` is registered. */
@@ -48,6 +58,21 @@ export class JobRegistry {
   /** Names of every registered type. */
   names(): string[] {
     return [...this.#types.keys()];
+  }
+
+  /** Names of the types with a handler: the only ones a worker engine claims. */
+  implementedNames(): readonly string[] {
+    return this.#implemented;
+  }
+
+  /**
+   * The implemented type called `name`, for the runner. Claims select implemented types only,
+   * so a miss is a bug, not user input.
+   */
+  runnable(name: string): AnyImplementedJobType {
+    const t = this.get(name);
+    if (!isImplemented(t)) throw new Error(`Job type "${name}" has no handler in this engine`);
+    return t;
   }
 
   /**
@@ -110,4 +135,19 @@ export class JobRegistry {
     }
     return { name: t.name, changes: parsed.data };
   }
+}
+
+/**
+ * A worker with nothing to run would claim nothing forever, silently: refuse it up front.
+ * @throws ValidationError naming `jobTypes`
+ */
+export function assertWorkerHasHandlers(registry: JobRegistry, worker: boolean): void {
+  if (!worker || registry.implementedNames().length > 0) return;
+  const names = registry.names();
+  const why = names.length === 0
+    ? 'a worker engine needs at least one job type with a handler'
+    : `a worker engine needs at least one job type with a handler; ${names.map((n) => `"${n}"`).join(', ')} ${names.length === 1 ? 'is' : 'are'} only declared (call .implement(handler))`;
+  throw new ValidationError(`Invalid JobEngine options: jobTypes: ${why}, or pass worker: false for a process that only submits and reads`, [
+    { path: ['jobTypes'], message: why },
+  ]);
 }

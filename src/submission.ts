@@ -51,7 +51,7 @@ export async function prepareSubmission(
   }
   const parsed = await jobType.input.safeParseAsync(input);
   if (!parsed.success) throw validationError(`input for "${jobType.name}"`, toIssues(parsed.error, [...prefix, 'input']));
-  const inputJson = serializePayload('input', parsed.data, payloadLimitBytes, [...prefix, 'input']);
+  const inputJson = serializePayload('input', parsed.data, payloadLimitBytes, { path: [...prefix, 'input'], jobType: jobType.name });
   const orgId = trusted ? (opts.orgId ?? actor.orgId) : actor.orgId;
   const runAt = opts.runAt ? opts.runAt.getTime() : now + (opts.delayMs ?? 0);
   return {

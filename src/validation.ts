@@ -75,13 +75,20 @@ export const cleanupOptionsSchema = z.object({ olderThanMs: z.number().int().min
 /** Schema of stop options. */
 export const stopOptionsSchema = z.object({ graceMs: z.number().int().min(0).optional() }).strict();
 
-/** Converts zod issues into ours, prefixing each path with `prefix`. */
+/**
+ * Converts zod issues into ours, prefixing each path with `prefix`. An unknown key becomes one
+ * issue per key, at the key's own path, worded "unknown option": the same everywhere (engine,
+ * client verbs, stores).
+ */
 export function toIssues(error: z.ZodError, prefix: (string | number)[] = []): ValidationIssue[] {
-  return error.issues.map((i) => ({
-    path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-    message: i.message,
-    code: i.code,
-  }));
+  const out: ValidationIssue[] = [];
+  for (const i of error.issues) {
+    const path = [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    if (i.code === 'unrecognized_keys') {
+      for (const key of i.keys) out.push({ path: [...path, key], message: 'unknown option', code: i.code });
+    } else out.push({ path, message: i.message, code: i.code });
+  }
+  return out;
 }
 
 /** A ValidationError whose message lists each `path: message`. */

@@ -23,10 +23,15 @@ interface Run {
   ms: number;
 }
 
+// The examples import 'jobwing' by name; tsx maps it to src/ through the repo's tsconfig
+// `paths`, which it must be pointed at from a temp dir.
+const tsconfig = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
+
 function runExample(file: string, cwd: string, args: string[] = [], timeoutMs = 25_000): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, example(file), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, TSX_TSCONFIG_PATH: tsconfig };
+    const child = spawn(process.execPath, ['--import', tsx, example(file), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

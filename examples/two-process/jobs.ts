@@ -1,11 +1,10 @@
 /**
- * The job types shared by both processes. The web process needs them to validate and type
- * its submits; only the worker process runs their handlers.
+ * The job types shared by both processes, declared without their handlers: the web process
+ * validates and types its submits with them and never imports what the handlers need; the
+ * worker process implements them (see worker.ts).
  */
 import { z } from 'zod';
-import { defineJobType } from '../../src/index.js';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { defineJobType } from 'jobwing';
 
 /** Pretends to resize an image in a few steps, reporting progress after each. */
 export const resizeImage = defineJobType({
@@ -15,15 +14,6 @@ export const resizeImage = defineJobType({
   output: z.object({ resizedUrl: z.string(), width: z.number() }),
   timeoutMs: 30_000,
   backoff: { baseMs: 200 },
-  async handler(input, ctx) {
-    const steps = ['download', 'decode', 'resize', 'encode', 'upload'];
-    for (const [i, step] of steps.entries()) {
-      if (ctx.signal.aborted) throw new Error(`stopped: ${String(ctx.signal.reason)}`);
-      await sleep(60);
-      await ctx.progress(Math.round(((i + 1) / steps.length) * 100), step);
-    }
-    return { resizedUrl: input.imageUrl.replace(/(\.\w+)?$/, `-${input.width}w$1`), width: input.width };
-  },
 });
 
 export const jobTypes = [resizeImage];

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { JobEngine, sqliteStorage, type JobStatus } from '../../src/index.js';
+import { JobEngine, sqliteStorage, type JobStatus } from 'jobwing';
 import { dbPath, jobTypes, pollIntervalMs } from './jobs.js';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '5' }, 'timeout-ms': { type: 'string', default: '30000' } } });

@@ -5,11 +5,24 @@
  *
  * Stops gracefully on SIGINT / SIGTERM: no new claims, running handlers may finish.
  */
-import { JobEngine, sqliteStorage } from '../../src/index.js';
-import { dbPath, jobTypes, pollIntervalMs } from './jobs.js';
+import { JobEngine, sqliteStorage } from 'jobwing';
+import { dbPath, pollIntervalMs, resizeImage } from './jobs.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// The handler lives here only: the web process imports the declaration, not this code.
+const resizeImageWorker = resizeImage.implement(async (input, ctx) => {
+  const steps = ['download', 'decode', 'resize', 'encode', 'upload'];
+  for (const [i, step] of steps.entries()) {
+    if (ctx.signal.aborted) throw new Error(`stopped: ${String(ctx.signal.reason)}`);
+    await sleep(60);
+    await ctx.progress(Math.round(((i + 1) / steps.length) * 100), step);
+  }
+  return { resizedUrl: input.imageUrl.replace(/(\.\w+)?$/, `-${input.width}w$1`), width: input.width };
+});
 
 const engine = new JobEngine({
-  jobTypes,
+  jobTypes: [resizeImageWorker],
   storage: sqliteStorage({ path: dbPath }),
   worker: true,
   concurrency: 4,

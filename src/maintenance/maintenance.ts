@@ -39,6 +39,9 @@ export class Maintenance {
   #pruning: Promise<void> | null = null;
   /** Set by stop(): a prune in progress ends after its current batch. */
   #stopping = false;
+  /** Whether the last tick held maintenance leadership, and when it ran (for `engine.health()`). */
+  leader = false;
+  lastTickAt: number | null = null;
 
   constructor(private readonly o: MaintenanceOptions) {}
 
@@ -66,6 +69,8 @@ export class Maintenance {
   async tick(): Promise<void> {
     const { storage, clock, workerId, leaseMs } = this.o;
     const leader = await storage.acquireLeadership({ name: 'maintenance', ownerId: workerId, now: clock.now(), ttlMs: leaseMs });
+    this.leader = leader;
+    this.lastTickAt = clock.now();
     if (!leader) return;
     await rescueExpiredLeases({ ...this.o, limit: 500 });
     await storage.promoteDueJobs({ now: clock.now(), limit: 1000 });

@@ -51,6 +51,8 @@ export class DispatchLoop {
   #reserved = 0;
   #abandonSettles = false;
   #idleWaiters: (() => void)[] = [];
+  /** When a claim last succeeded (epoch ms, engine clock), for `engine.health()`. */
+  #lastClaimAt: number | null = null;
 
   constructor(options: DispatchLoopOptions) {
     this.#o = options;
@@ -69,6 +71,11 @@ export class DispatchLoop {
   /** Number of attempts running in this process. */
   get runningCount(): number {
     return this.#runners.size;
+  }
+
+  /** What `engine.health()` reports of the loop. */
+  get status(): { running: boolean; lastClaimAt: number | null; lastHeartbeatAt: number | null } {
+    return { running: this.#state === 'running', lastClaimAt: this.#lastClaimAt, lastHeartbeatAt: this.#leaseKeeper.lastHeartbeatAt };
   }
 
   start(): void {
@@ -179,7 +186,8 @@ export class DispatchLoop {
       let claimed;
       this.#reserved += free;
       try {
-        claimed = await storage.claimJobs({ workerId, types: registry.names(), limit: free, now: clock.now(), leaseMs });
+        claimed = await storage.claimJobs({ workerId, types: registry.implementedNames(), limit: free, now: clock.now(), leaseMs });
+        this.#lastClaimAt = clock.now();
       } catch (error) {
         this.#reserved -= free;
         this.#o.reportError(error, 'claim');
@@ -225,8 +233,8 @@ export class DispatchLoop {
   }
 
   #startRunner(claimed: ClaimedJob): void {
-    // Claims are restricted to registered types, so the lookup cannot miss.
-    const type = this.#o.registry.get(claimed.job.type);
+    // Claims are restricted to implemented types, so the lookup cannot miss.
+    const type = this.#o.registry.runnable(claimed.job.type);
     const runner = new JobRunner(claimed, type, {
       storage: this.#o.storage,
       clock: this.#o.clock,
@@ -298,12 +306,13 @@ export class DispatchLoop {
     try {
       result = await storage.settleAndClaim({
         settles: reqs,
-        claim: { workerId, types: registry.names(), limit, now: clock.now(), leaseMs },
+        claim: { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs },
       });
     } finally {
       this.#reserved -= extra;
     }
     const { settled, claimed } = result;
+    this.#lastClaimAt = clock.now();
     if (claimed.length < limit) this.#exhausted = true;
     await this.#admit(claimed);
     return settled;

@@ -3,7 +3,7 @@
  * handler's result or error into an {@link AttemptOutcome}, and settles it through the
  * engine's settle queue. Every write carries the attempt number (fencing).
  */
-import type { AnyJobType, JobContext } from '../define-job-type.js';
+import type { AnyImplementedJobType, JobContext } from '../define-job-type.js';
 import { InvalidStateError, ValidationError } from '../errors.js';
 import { toIssues, validationError } from '../validation.js';
 import type { Clock, TimerHandle } from '../clock.js';
@@ -36,7 +36,7 @@ type RaceResult =
 export class JobRunner {
   readonly job: Job;
   readonly attempt: number;
-  readonly #type: AnyJobType;
+  readonly #type: AnyImplementedJobType;
   readonly #deps: RunnerDeps;
   readonly #controller = new AbortController();
   #checkpoint: unknown;
@@ -44,7 +44,7 @@ export class JobRunner {
   #progressWrite: Promise<void> | null = null;
   #settled = false;
 
-  constructor(claimed: ClaimedJob, type: AnyJobType, deps: RunnerDeps) {
+  constructor(claimed: ClaimedJob, type: AnyImplementedJobType, deps: RunnerDeps) {
     this.job = claimed.job;
     this.attempt = claimed.attempt;
     this.#type = type;
@@ -165,7 +165,7 @@ export class JobRunner {
       output = parsed.data === undefined ? null : parsed.data;
     }
     try {
-      const outputJson = serializePayload('output', output, this.#deps.payloadLimitBytes);
+      const outputJson = serializePayload('output', output, this.#deps.payloadLimitBytes, { jobType: this.#type.name });
       return { kind: 'completed', output, outputJson };
     } catch (error) {
       return this.#failure('permanent', error);
@@ -242,7 +242,7 @@ export class JobRunner {
       if (!parsed.success) throw validationError('checkpoint', toIssues(parsed.error, ['checkpoint']));
       value = parsed.data;
     }
-    const checkpointJson = serializePayload('checkpoint', value, this.#deps.payloadLimitBytes);
+    const checkpointJson = serializePayload('checkpoint', value, this.#deps.payloadLimitBytes, { jobType: this.#type.name });
     const r = await this.#deps.storage.saveCheckpoint({ jobId: this.job.id, attempt: this.attempt, checkpointJson, now: this.#deps.clock.now() });
     if (r === 'lease_lost') {
       this.abort('lease_lost');

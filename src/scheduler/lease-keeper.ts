@@ -12,6 +12,8 @@ export class LeaseKeeper {
   #timer: TimerHandle | null = null;
   #beat: Promise<void> | null = null;
   #stopped = false;
+  /** When a heartbeat last reached the store (epoch ms), for `engine.health()`. */
+  lastHeartbeatAt: number | null = null;
 
   constructor(
     private readonly deps: {
@@ -49,6 +51,7 @@ export class LeaseKeeper {
         now: this.deps.clock.now(),
         leaseMs: this.deps.leaseMs,
       });
+      this.lastHeartbeatAt = this.deps.clock.now();
       // Only abort attempts still running here: one that settled while the heartbeat was in
       // flight is reported lost too, and its committed result must not see an abort.
       const current = new Set(this.deps.runners());

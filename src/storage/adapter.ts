@@ -199,6 +199,20 @@ export type RetryOutcome =
   | { kind: 'parent_failed'; parentId: string }
   | { kind: 'not_found' };
 
+/** Request of {@link StorageAdapter.deleteJob}. */
+export interface DeleteJobRequest {
+  jobId: string;
+  /** Restrict to one org; `null` for admins. */
+  orgId: string | null;
+}
+
+/** Result of deleting one job. */
+export type DeleteJobOutcome =
+  | { kind: 'deleted' }
+  /** The job is live (not completed, canceled or dead_letter): nothing was deleted. */
+  | { kind: 'invalid_state'; status: JobStatus }
+  | { kind: 'not_found' };
+
 /** An attempt whose lease expired, found by {@link StorageAdapter.findExpiredLeases}. */
 export interface ExpiredLease {
   job: Job;
@@ -293,6 +307,14 @@ export interface StorageAdapter {
    * job. Returns how many jobs were deleted.
    */
   pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number>;
+  /**
+   * Deletes one finished job (e.g. a data-erasure request). MUST: in one transaction, check
+   * the job's status and, only if it is completed, canceled or dead_letter, delete the job
+   * with its history, progress events and dependency rows (as child and as parent), so no
+   * trace of it is left in reads or the event tail. A live job is never deleted
+   * (`invalid_state`, nothing changed), including one that a concurrent retry is requeuing.
+   */
+  deleteJob(req: DeleteJobRequest): Promise<DeleteJobOutcome>;
 
   // ── jobs: reads ──────────────────────────────────────────────────────────────
   getJob(req: { id: string; orgId: string | null }): Promise<Job | null>;

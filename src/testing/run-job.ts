@@ -3,7 +3,7 @@
  * output validation, error classification, backoff) without a store or an engine.
  */
 import { randomUUID } from 'node:crypto';
-import type { AnyJobType, CheckpointOf, InputOf, OutputOf } from '../define-job-type.js';
+import { isImplemented, type AnyImplementedJobType, type CheckpointOf, type InputOf, type OutputOf } from '../define-job-type.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_PAYLOAD_LIMIT_BYTES, serializePayload } from '../payload.js';
 import { JobRunner } from '../scheduler/job-runner.js';
@@ -49,15 +49,16 @@ export interface RunJobResult<Output, Checkpoint> {
  * expect(r.status).toBe('completed');
  * ```
  */
-export async function runJob<T extends AnyJobType>(
+export async function runJob<T extends AnyImplementedJobType>(
   jobType: T,
   input: InputOf<T>,
   options: RunJobOptions<CheckpointOf<T>> = {},
 ): Promise<RunJobResult<OutputOf<T>, CheckpointOf<T>>> {
+  if (!isImplemented(jobType)) throw new TypeError(`runJob: job type "${String((jobType as { name?: unknown })?.name)}" has no handler; pass the result of .implement(handler)`);
   const parsed = await jobType.input.safeParseAsync(input);
   if (!parsed.success) throw validationError(`input for "${jobType.name}"`, toIssues(parsed.error, ['input']));
   // The same rule as a submit: the handler gets only what a stored job would hand it.
-  serializePayload('input', parsed.data, DEFAULT_PAYLOAD_LIMIT_BYTES);
+  serializePayload('input', parsed.data, DEFAULT_PAYLOAD_LIMIT_BYTES, { jobType: jobType.name });
   const clock = options.clock ?? systemClock;
   const attempt = options.attempt ?? 1;
   const now = new Date(clock.now());

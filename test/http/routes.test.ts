@@ -41,7 +41,7 @@ describe('jobwing/http routes', () => {
       };
       expect(await bad({ type: 'add', input: { a: 'x', b: 2 } }, ['input', 'a'])).toMatch(/input/);
       await bad({ type: 'add', input: { a: 1, b: 2 }, options: { priority: 'urgent' } }, ['options', 'priority']);
-      await bad({ type: 'add', input: { a: 1, b: 2 }, extra: true }, []);
+      await bad({ type: 'add', input: { a: 1, b: 2 }, extra: true }, ['extra']);
       await bad({ input: {} }, ['type']);
       await bad({ type: 'add', input: { a: 1, b: 2 }, options: { runAt: 'tomorrow' } }, ['options', 'runAt']);
     });

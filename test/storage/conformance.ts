@@ -1054,6 +1054,59 @@ export function describeStorageConformance(name: string, factory: StorageFactory
       });
     });
 
+    // ── delete one job ───────────────────────────────────────────────────────
+    describe('deleteJob', () => {
+      it('deletes a finished job with its history and events; reads and the event tail show nothing of it', async () => {
+        const start = await store.readEvents({ after: null, limit: 100 });
+        const keep = await add({ type: 'report' });
+        const j = await add({}, T0 + 1);
+        const c = await claimOne(T0 + 2, ['email']);
+        await store.recordProgress({ jobId: j.id, attempt: c.attempt, progress: 50, message: 'half', now: T0 + 3 });
+        await settle(j.id, c.attempt, completedOutcome(), T0 + 4);
+        expect(await store.deleteJob({ jobId: j.id, orgId: null })).toEqual({ kind: 'deleted' });
+        expect(await store.getJob({ id: j.id, orgId: null })).toBeNull();
+        expect(await store.listHistory({ jobId: j.id })).toEqual([]);
+        expect((await store.listJobs(listAll())).items.map((x) => x.id)).toEqual([keep.id]);
+        const tail = await store.readEvents({ after: start.cursor, limit: 100 });
+        expect(tail.events.filter((e) => e.event.jobId === j.id)).toEqual([]);
+        expect(tail.events.filter((e) => e.event.jobId === keep.id)).toHaveLength(1);
+        expect(await store.deleteJob({ jobId: j.id, orgId: null })).toEqual({ kind: 'not_found' });
+        for (const s of ['canceled', 'dead_letter'] as const) {
+          const f = await jobIn(s);
+          expect(await store.deleteJob({ jobId: f.id, orgId: null })).toEqual({ kind: 'deleted' });
+          expect(await store.getJob({ id: f.id, orgId: null })).toBeNull();
+        }
+      });
+
+      it('never deletes a live job: invalid_state, nothing changed', async () => {
+        for (const s of ['waiting', 'scheduled', 'queued', 'running', 'retrying'] as const) {
+          const j = await jobIn(s);
+          const before = await transitions(j.id);
+          expect(await store.deleteJob({ jobId: j.id, orgId: null })).toEqual({ kind: 'invalid_state', status: s });
+          expect(await statusOf(j.id)).toBe(s);
+          expect(await transitions(j.id)).toEqual(before);
+        }
+      });
+
+      it('is org-scoped: another org\'s job is not found and stays', async () => {
+        const j = await jobIn('completed');
+        expect(await store.deleteJob({ jobId: j.id, orgId: 'globex' })).toEqual({ kind: 'not_found' });
+        expect(await statusOf(j.id)).toBe('completed');
+        expect(await store.deleteJob({ jobId: j.id, orgId: 'acme' })).toEqual({ kind: 'deleted' });
+      });
+
+      it('a deleted completed parent does not block its waiting sibling dependents', async () => {
+        const p1 = await add({ type: 'report' });
+        const p2 = await add({ type: 'report' });
+        const child = await add({ dependsOn: [p1.id, p2.id] });
+        const [c1, c2] = await claim({ types: ['report'] });
+        await settle(p1.id, c1!.attempt, completedOutcome(), T0 + 1);
+        expect(await store.deleteJob({ jobId: p1.id, orgId: null })).toEqual({ kind: 'deleted' });
+        await settle(p2.id, c2!.attempt, completedOutcome(), T0 + 3);
+        expect(await statusOf(child.id)).toBe('queued');
+      });
+    });
+
     // ── events ───────────────────────────────────────────────────────────────
     describe('readEvents', () => {
       it('starts at the end with after: null, then tails status and progress events in order', async () => {

@@ -1,7 +1,7 @@
 /** Options of `postgresStorage`, validated with zod at the boundary. */
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { ValidationError, type ValidationIssue } from '../../errors.js';
+import { toIssues, validationError } from '../../validation.js';
 
 /** Options of {@link postgresStorage}. Give exactly one of `connectionString` and `pool`. */
 export interface PostgresStorageOptions {
@@ -91,14 +91,5 @@ export function parsePostgresStorageOptions(options: unknown): ResolvedPostgresS
       listenConnectionString: o.listenConnectionString ?? null,
     };
   }
-  const issues: ValidationIssue[] = [];
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) issues.push({ path: [key], message: 'unknown option', code: issue.code });
-    } else {
-      issues.push({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message, code: issue.code });
-    }
-  }
-  const detail = issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
-  throw new ValidationError(`Invalid postgresStorage options: ${detail}`, issues);
+  throw validationError('postgresStorage options', toIssues(parsed.error));
 }

@@ -8,6 +8,8 @@ import type { ClientConfig, Pool, PoolConfig } from 'pg';
 import { JobwingError } from '../../errors.js';
 import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types.js';
 import type {
+  DeleteJobOutcome,
+  DeleteJobRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
@@ -44,6 +46,7 @@ import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './
 import { acquireLeadership } from './queries-leadership.js';
 import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from './queries-lease.js';
 import { collectMetrics } from './queries-metrics.js';
+import { deleteJob } from './queries-delete.js';
 import { pruneJobs } from './queries-prune.js';
 import { getJob, listHistory, listJobs } from './queries-read.js';
 import { settleAndClaim, settleJobs } from './queries-settle.js';
@@ -285,6 +288,10 @@ class PostgresStorage implements PostgresStorageAdapter {
 
   async pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number> {
     return this.#call('pruneJobs', (c) => pruneJobs(c, this.#names, req));
+  }
+
+  async deleteJob(req: DeleteJobRequest): Promise<DeleteJobOutcome> {
+    return this.#call('deleteJob', (c) => deleteJob(c, this.#names, req));
   }
 
   async getJob(req: { id: string; orgId: string | null }): Promise<Job | null> {

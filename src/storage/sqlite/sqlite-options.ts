@@ -1,6 +1,6 @@
 /** Options of `sqliteStorage`, validated with zod at the boundary. */
 import { z } from 'zod';
-import { ValidationError, type ValidationIssue } from '../../errors.js';
+import { toIssues, validationError } from '../../validation.js';
 
 /** Options of {@link sqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -35,14 +35,5 @@ const schema = z.strictObject({
 export function parseSqliteStorageOptions(options: unknown): ResolvedSqliteStorageOptions {
   const parsed = schema.safeParse(options ?? {});
   if (parsed.success) return parsed.data;
-  const issues: ValidationIssue[] = [];
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) issues.push({ path: [key], message: 'unknown option', code: issue.code });
-    } else {
-      issues.push({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message, code: issue.code });
-    }
-  }
-  const detail = issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
-  throw new ValidationError(`Invalid sqliteStorage options: ${detail}`, issues);
+  throw validationError('sqliteStorage options', toIssues(parsed.error));
 }

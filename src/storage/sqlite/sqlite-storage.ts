@@ -5,6 +5,8 @@
 import { JobwingError } from '../../errors.js';
 import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types.js';
 import type {
+  DeleteJobOutcome,
+  DeleteJobRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
@@ -35,6 +37,7 @@ import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './
 import { acquireLeadership } from './queries-leadership.js';
 import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from './queries-lease.js';
 import { collectMetrics } from './queries-metrics.js';
+import { deleteJob } from './queries-delete.js';
 import { pruneJobs } from './queries-prune.js';
 import { getJob, listHistory, listJobs } from './queries-read.js';
 import { settleInTransaction, settleJobs } from './queries-settle.js';
@@ -179,6 +182,10 @@ class SqliteStorage implements SqliteStorageAdapter {
 
   async pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number> {
     return this.#call('pruneJobs', (c) => pruneJobs(c, req));
+  }
+
+  async deleteJob(req: DeleteJobRequest): Promise<DeleteJobOutcome> {
+    return this.#call('deleteJob', (c) => deleteJob(c, req));
   }
 
   async getJob(req: { id: string; orgId: string | null }): Promise<Job | null> {

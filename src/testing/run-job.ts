@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyJobType, CheckpointOf, InputOf, OutputOf } from '../define-job-type.js';
 import { systemClock, type Clock } from '../clock.js';
+import { Instrumentation } from '../instrumentation.js';
 import { DEFAULT_PAYLOAD_LIMIT_BYTES } from '../payload.js';
 import { JobRunner } from '../scheduler/job-runner.js';
 import type { AttemptOutcome, StorageAdapter } from '../storage/adapter.js';
@@ -87,6 +88,7 @@ export async function runJob<T extends AnyJobType>(
     workerId: 'runJob',
     payloadLimitBytes: DEFAULT_PAYLOAD_LIMIT_BYTES,
     random: options.random ?? Math.random,
+    instrumentation: new Instrumentation(clock),
     settle: async (req) => {
       outcome = req.outcome;
       return { kind: 'settled', job, transitions: 1 };

@@ -153,6 +153,11 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
            ORDER BY j.priority_rank, j.run_at, j.seq LIMIT max_rows FOR UPDATE SKIP LOCKED $$`,
     ],
   },
+  {
+    version: 2,
+    name: 'trace context of the submit',
+    up: (n) => [`ALTER TABLE ${n.jobs} ADD COLUMN trace_context text`],
+  },
 ];
 
 /**

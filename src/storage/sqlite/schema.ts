@@ -110,6 +110,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'trace context of the submit',
+    up: [`ALTER TABLE jobs ADD COLUMN trace_context TEXT`],
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -5,11 +5,12 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'postgres/index': 'src/postgres.ts',
+    'otel/index': 'src/otel/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['pg', 'better-sqlite3'],
+  external: ['pg', 'better-sqlite3', '@opentelemetry/api'],
 });

@@ -5,17 +5,17 @@
  * job's `trace_context` column, on SQLite and (with JOBWING_TEST_PG_URL) Postgres.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JobEngine, sqliteStorage } from '../../src/index.js';
+import { JobEngine, sqliteStorage, type StorageAdapter } from '../../src/index.js';
 import { instrumentEngine } from '../../src/otel/index.js';
 import { postgresStorage } from '../../src/postgres.js';
 import { PG_URL } from '../helpers/stores.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { OtelWorkerConfig, ReportedSpan } from './fixtures/otel-worker.js';
 import { TRACED_TYPES } from './fixtures/traced-types.js';
@@ -50,7 +50,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Store = { name: string; skip: string; make(): { adapter: () => ReturnType<typeof sqliteStorage>; config: OtelWorkerConfig['store'] } };
+type Store = { name: string; skip: string; make(): { adapter: () => StorageAdapter; config: OtelWorkerConfig['store'] } };
 
 const stores: Store[] = [
   {

@@ -28,11 +28,11 @@ for (const kind of storeKinds()) {
   describe(`jobwing/otel spans and metrics on ${kind.name}${kind.skip}`, () => {
     const maybe = kind.skip ? it.skip : it;
 
-    async function instrumentedEngine() {
+    async function instrumentedEngine(concurrency = 4) {
       kind.fresh();
       const kit = otelKit();
       const clock = new FakeClock();
-      const engine = new JobEngine({ jobTypes: TRACED_TYPES, storage: kind.open(), clock, pollIntervalMs: 1000 });
+      const engine = new JobEngine({ jobTypes: TRACED_TYPES, storage: kind.open(), clock, pollIntervalMs: 1000, concurrency });
       instrumentEngine(engine, { tracerProvider: kit.tracerProvider, meterProvider: kit.meterProvider });
       engines.push(engine);
       await engine.start();
@@ -149,6 +149,20 @@ for (const kind of storeKinds()) {
       const m = await kit.metrics();
       expect(counterSum(m.get('messaging.client.sent.messages'), { 'error.type': 'duplicate' })).toBe(1);
       expect(counterSum(m.get('messaging.client.sent.messages'))).toBe(3);
+    });
+
+    maybe('jobs claimed by a settle (settle-and-claim, concurrency 1) carry their own send context too', async () => {
+      const { engine, kit } = await instrumentedEngine(1);
+      const jobs = [];
+      for (let n = 0; n < 4; n++) jobs.push(await engine.system.submit('traced', { n }));
+      await drain(engine);
+      const spans = kit.spans();
+      for (const job of jobs) {
+        const send = spans.find((s) => s.name === 'send traced' && s.attributes['messaging.message.id'] === job.id);
+        const process = spans.find((s) => s.name === 'process traced' && s.attributes['messaging.message.id'] === job.id);
+        expect(process?.links.map((l) => l.context.spanId)).toEqual([send!.spanContext().spanId]);
+        expect(process?.parentSpanContext?.spanId).toBe(send!.spanContext().spanId);
+      }
     });
 
     maybe('a job submitted by an engine without jobwing/otel: a process span with no link, no parent', async () => {

@@ -9,7 +9,7 @@ import { JobEngine } from '../../src/index.js';
 import { instrumentEngine } from '../../src/otel/index.js';
 import { drain, FakeClock } from '../../src/testing/index.js';
 import { storeKinds } from '../helpers/stores.js';
-import { TRACED_TYPES } from './fixtures/traced-types.js';
+import { slowStarted, TRACED_TYPES } from './fixtures/traced-types.js';
 import { counterSum, histogramCount, otelKit } from './otel-kit.js';
 
 const engines: JobEngine[] = [];
@@ -149,6 +149,29 @@ for (const kind of storeKinds()) {
       const m = await kit.metrics();
       expect(counterSum(m.get('messaging.client.sent.messages'), { 'error.type': 'duplicate' })).toBe(1);
       expect(counterSum(m.get('messaging.client.sent.messages'))).toBe(3);
+    });
+
+    maybe('a timeout is error.type timeout; a cancel ends the span as canceled, not as an error', async () => {
+      const { engine, kit, clock } = await instrumentedEngine();
+      let started = new Promise<void>((r) => slowStarted.push(r));
+      const timedOut = await engine.system.submit('slow', {});
+      await started;
+      await clock.advance(1000);
+      await drain(engine);
+      expect((await engine.system.get(timedOut.id)).status).toBe('dead_letter');
+      started = new Promise<void>((r) => slowStarted.push(r));
+      const canceled = await engine.system.submit('slow', {});
+      await started;
+      await engine.system.cancel(canceled.id);
+      await drain(engine);
+      const spans = byName(kit.spans(), 'process slow');
+      const t = spans.find((s) => s.attributes['messaging.message.id'] === timedOut.id)!;
+      expect(t.attributes).toMatchObject({ 'error.type': 'timeout', 'jobwing.outcome': 'failed' });
+      expect(t.status.code).toBe(SpanStatusCode.ERROR);
+      const c = spans.find((s) => s.attributes['messaging.message.id'] === canceled.id)!;
+      expect(c.attributes['jobwing.outcome']).toBe('canceled');
+      expect(c.attributes['error.type']).toBeUndefined();
+      expect(c.status.code).not.toBe(SpanStatusCode.ERROR);
     });
 
     maybe('jobs claimed by a settle (settle-and-claim, concurrency 1) carry their own send context too', async () => {

@@ -6,11 +6,12 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'postgres/index': 'src/postgres.ts',
     'http/index': 'src/http/index.ts',
+    'otel/index': 'src/otel/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['pg', 'better-sqlite3'],
+  external: ['pg', 'better-sqlite3', '@opentelemetry/api'],
 });

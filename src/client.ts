@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from './errors.js';
 import type { JobwingEvents, SafeEmitter } from './events.js';
+import { INSTRUMENTATION, type Instrumentation } from './instrumentation.js';
 import type { JobRegistry } from './registry.js';
 import type { Clock } from './clock.js';
 import { pruneFinishedJobs } from './maintenance/pruner.js';
@@ -56,6 +57,8 @@ export interface EngineCore {
   readonly clock: Clock;
   readonly emitter: SafeEmitter;
   readonly payloadLimitBytes: number;
+  /** Counters, and spans under jobwing/otel. */
+  readonly instrumentation: Instrumentation;
   assertStarted(): void;
   /** Inserts one job through the group-commit queue. */
   insertOne(job: NewJob, actorId: string): Promise<InsertOutcome>;
@@ -102,7 +105,7 @@ export class JobClient<T extends AnyJobType = any> {
     this.#core.assertStarted();
     const c = this.#core;
     const newJob = await prepareSubmission(c.registry, { actor: this.actor, trusted: this.#trusted }, type, input, options, c.clock.now(), c.payloadLimitBytes);
-    const outcome = await c.insertOne(newJob, this.actor.userId);
+    const outcome = await c.instrumentation.sendOne(newJob, () => c.insertOne(newJob, this.actor.userId));
     const job = unwrapInsert(outcome, newJob);
     return job as TypedJob<TypeByName<T, N>>;
   }
@@ -131,7 +134,7 @@ export class JobClient<T extends AnyJobType = any> {
       if (!e || typeof e !== 'object') throw new ValidationError(`submitMany entry ${i} must be an object`, [{ path: [i], message: 'expected an object' }]);
       prepared.push(await prepareSubmission(c.registry, { actor: this.actor, trusted: this.#trusted }, e.type, e.input, e.options, now, c.payloadLimitBytes, i));
     }
-    const outcomes = await c.storage.insertJobs({ jobs: prepared, actorId: this.actor.userId, now, atomic: true });
+    const outcomes = await c.instrumentation.send(prepared, () => c.storage.insertJobs({ jobs: prepared, actorId: this.actor.userId, now, atomic: true }));
     const failed = outcomes.findIndex((o) => o.kind !== 'inserted' && o.kind !== 'not_written');
     if (failed >= 0) unwrapInsert(outcomes[failed]!, prepared[failed]!);
     const jobs = outcomes.map((o, i) => unwrapInsert(o, prepared[i]!));
@@ -345,6 +348,11 @@ export class JobClient<T extends AnyJobType = any> {
       items.push(e.kind === 'status' ? { name: 'job:status', event: e.event, cursor } : { name: 'job:progress', event: e.event, cursor });
     });
     return { items, cursor: page.cursor, done: page.events.length < read };
+  }
+
+  /** @internal The engine's instrumentation slot (jobwing/otel, the Prometheus exposition). */
+  get [INSTRUMENTATION](): Instrumentation {
+    return this.#core.instrumentation;
   }
 
   #checkId(id: unknown): string {

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { AnyJobType } from './define-job-type.js';
 import { EngineStoppedError } from './errors.js';
 import { EventFeed } from './event-feed.js';
+import { Instrumentation } from './instrumentation.js';
 import { SafeEmitter, type JobwingEvents } from './events.js';
 import { Maintenance } from './maintenance/maintenance.js';
 import { DEFAULT_PAYLOAD_LIMIT_BYTES } from './payload.js';
@@ -153,6 +154,7 @@ export class JobEngine<T extends AnyJobType = any> {
     const random = o.random ?? Math.random;
     const payloadLimitBytes = o.limits?.payloadBytes ?? DEFAULT_PAYLOAD_LIMIT_BYTES;
     const reportError = (error: unknown, source: string) => this.#emitter.safeEmit('engine:error', { error, source });
+    const instrumentation = new Instrumentation(this.#clock); // counters; spans once jobwing/otel plugs in
 
     this.#feed = new EventFeed(this.#storage, this.#emitter, reportError);
     this.#loop =
@@ -169,6 +171,7 @@ export class JobEngine<T extends AnyJobType = any> {
             payloadLimitBytes,
             random,
             reportError,
+            instrumentation,
           });
     this.#maintenance = new Maintenance({
       storage: this.#storage,
@@ -189,6 +192,7 @@ export class JobEngine<T extends AnyJobType = any> {
       clock: this.#clock,
       emitter: this.#emitter,
       payloadLimitBytes,
+      instrumentation,
       assertStarted: () => {
         if (engine.#state !== 'started') throw new EngineStoppedError(engine.#state === 'new' || engine.#state === 'starting' ? 'The engine is not started; await engine.start() first' : 'The engine is stopped');
       },

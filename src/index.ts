@@ -45,3 +45,4 @@ export type { EngineErrorEvent, EngineStoppingEvent, JobwingEventName, JobwingEv
 export type { Clock } from './clock.js';
 export type * from './types.js';
 export type * from './storage/adapter.js';
+export { prometheusText, PROMETHEUS_CONTENT_TYPE, type PrometheusTextOptions } from './metrics/prometheus.js';

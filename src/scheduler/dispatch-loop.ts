@@ -13,6 +13,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import { BatchQueue } from '../batch-queue.js';
+import type { Instrumentation } from '../instrumentation.js';
 import type { JobRegistry } from '../registry.js';
 import type { ClaimedJob, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
 import { JobRunner } from './job-runner.js';
@@ -30,6 +31,7 @@ export interface DispatchLoopOptions {
   payloadLimitBytes: number;
   random: () => number;
   reportError(error: unknown, source: string): void;
+  instrumentation: Instrumentation;
 }
 
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -241,6 +243,7 @@ export class DispatchLoop {
       workerId: this.#o.workerId,
       payloadLimitBytes: this.#o.payloadLimitBytes,
       random: this.#o.random,
+      instrumentation: this.#o.instrumentation,
       settle: (req) => this.#settleQueue.add(req),
       reportError: this.#o.reportError,
     });

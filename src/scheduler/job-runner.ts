@@ -10,6 +10,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { toStorableText } from '../json-faithful.js';
 import { MAX_MESSAGE_BYTES, serializePayload, truncate } from '../payload.js';
 import { computeBackoff } from '../retry/backoff.js';
+import type { AttemptHooks, Instrumentation } from '../instrumentation.js';
 import { classifyError } from '../retry/classify.js';
 import type { AbortReason } from '../states.js';
 import type { AttemptOutcome, ClaimedJob, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
@@ -23,6 +24,7 @@ export interface RunnerDeps {
   payloadLimitBytes: number;
   /** Random source for backoff jitter. */
   random: () => number;
+  instrumentation: Instrumentation;
   settle(req: SettleRequest): Promise<SettleOutcome>;
   reportError(error: unknown, source: string): void;
 }
@@ -43,8 +45,10 @@ export class JobRunner {
   #latestProgress: { progress: number; message: string | null; at: number } | null = null;
   #progressWrite: Promise<void> | null = null;
   #settled = false;
+  readonly #claimed: ClaimedJob;
 
   constructor(claimed: ClaimedJob, type: AnyImplementedJobType, deps: RunnerDeps) {
+    this.#claimed = claimed;
     this.job = claimed.job;
     this.attempt = claimed.attempt;
     this.#type = type;
@@ -65,14 +69,16 @@ export class JobRunner {
   /** Runs the handler and settles the attempt. Never rejects. */
   async run(): Promise<void> {
     const { clock } = this.#deps;
+    const hooks: AttemptHooks = this.#deps.instrumentation.startAttempt(this.#claimed);
     const timer: TimerHandle = clock.setTimeout(() => this.abort('timeout'), this.job.timeoutMs);
     let result: RaceResult;
     try {
-      result = await this.#race();
+      result = await hooks.run(() => this.#race());
     } finally {
       clock.clearTimeout(timer);
     }
     const outcome = this.#safeOutcome(result);
+    hooks.end({ outcome, abortReason: this.abortReason, thrown: result.kind === 'error' ? result.error : undefined });
     if (!outcome) return; // canceled or lease lost: the store already moved on; drop the result
     await this.#progressWrite; // the last progress value lands before the final state
     try {

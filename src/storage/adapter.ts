@@ -53,6 +53,12 @@ export interface NewJob {
    * (the engine folds the org into it), so dedup never crosses tenants (S4).
    */
   dedupWindowMs: number;
+  /**
+   * Trace context of the submit that created the job (W3C `traceparent`, optionally followed
+   * by a newline and the `tracestate`), set by `jobwing/otel`; stored as is. Optional: stores
+   * written before it existed ignore it.
+   */
+  traceContext?: string | null;
 }
 
 /** Request of {@link StorageAdapter.insertJobs}. */
@@ -101,6 +107,8 @@ export interface ClaimedJob {
   job: Job;
   /** Fencing token of this attempt: the job's monotonic attempt counter (1 for the first). */
   attempt: number;
+  /** The job's stored {@link NewJob.traceContext}, if any. */
+  traceContext?: string | null;
 }
 
 /** Request of {@link StorageAdapter.renewLeases}. */

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { isImplemented, type AnyImplementedJobType, type CheckpointOf, type InputOf, type OutputOf } from '../define-job-type.js';
 import { systemClock, type Clock } from '../clock.js';
+import { Instrumentation } from '../instrumentation.js';
 import { DEFAULT_PAYLOAD_LIMIT_BYTES, serializePayload } from '../payload.js';
 import { JobRunner } from '../scheduler/job-runner.js';
 import type { AttemptOutcome, StorageAdapter } from '../storage/adapter.js';
@@ -90,6 +91,7 @@ export async function runJob<T extends AnyImplementedJobType>(
     workerId: 'runJob',
     payloadLimitBytes: DEFAULT_PAYLOAD_LIMIT_BYTES,
     random: options.random ?? Math.random,
+    instrumentation: new Instrumentation(clock),
     settle: async (req) => {
       outcome = req.outcome;
       return { kind: 'settled', job, transitions: 1 };

@@ -9,7 +9,7 @@
  * ones that win a slot are claimed directly (history `scheduled → queued → running`).
  */
 import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
-import { rowToJob, type JobRow } from '../sql/job-row.js';
+import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
 import { SYSTEM_ACTOR } from './transitions.js';
@@ -111,7 +111,7 @@ export async function claimJobs(conn: PgConnection | PgTx, n: PgNames, req: Clai
   let sql = statements.get(n);
   if (sql === undefined) statements.set(n, (sql = claimSql(n)));
   const rows = await conn.query<JobRow & { attempts: number; promoted: number }>(raw(sql, ...claimParams(req)), { prepare: true });
-  const claimed = rows.filter((r) => r.id !== null).map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
+  const claimed = rows.filter((r) => r.id !== null).map(rowToClaimed);
   return { claimed, promoted: rows[0]?.promoted ?? 0 };
 }
 

@@ -180,14 +180,15 @@ function insertStatement(n: PgNames, accepted: Accepted[], req: InsertJobsReques
   return raw(
     `WITH new_jobs AS (
        INSERT INTO ${n.jobs} (id, type, org_id, owner_id, status, priority_rank, input, max_retries, run_at, timeout_ms,
-                              depends_on, dedup_hash, error, created_at, canceled_at, canceled_by, updated_at, has_dependents)
+                              depends_on, dedup_hash, error, created_at, canceled_at, canceled_by, updated_at, has_dependents,
+                              trace_context)
        SELECT id, type, org_id, owner_id, status, priority_rank, input::json, max_retries, run_at, timeout_ms,
               depends_on::json, dedup_hash, error::json, $13::bigint, CASE WHEN status = 'canceled' THEN $13::bigint END,
-              CASE WHEN status = 'canceled' THEN '${SYSTEM_ACTOR}' END, $13::bigint, id = ANY($15::text[])
+              CASE WHEN status = 'canceled' THEN '${SYSTEM_ACTOR}' END, $13::bigint, id = ANY($15::text[]), trace_context
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::int[],
-                   $9::bigint[], $10::int[], $11::text[], $12::text[], $14::text[])
+                   $9::bigint[], $10::int[], $11::text[], $12::text[], $14::text[], $22::text[])
          WITH ORDINALITY AS j(id, type, org_id, owner_id, status, priority_rank, input, max_retries, run_at, timeout_ms,
-                              depends_on, dedup_hash, error, ord)
+                              depends_on, dedup_hash, error, trace_context, ord)
        ORDER BY ord
        RETURNING id
      ),
@@ -226,6 +227,7 @@ function insertStatement(n: PgNames, accepted: Accepted[], req: InsertJobsReques
     notice.channel,
     notice.payload,
     accepted.some((a) => a.status === 'queued'),
+    accepted.map((a) => a.job.traceContext ?? null),
   );
 }
 

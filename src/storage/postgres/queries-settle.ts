@@ -21,7 +21,7 @@
  */
 import type { JobStatus } from '../../states.js';
 import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest } from '../adapter.js';
-import { rowToJob, type JobRow } from '../sql/job-row.js';
+import { rowToClaimed, rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
 import { claimCtes, claimJobs, claimParams } from './queries-claim.js';
@@ -50,7 +50,7 @@ const JOB_COLUMNS = [
   'seq', 'id', 'type', 'org_id', 'owner_id', 'status', 'priority_rank', 'input', 'output', 'progress', 'progress_message',
   'checkpoint', 'error', 'retry_count', 'max_retries', 'attempts', 'next_retry_at', 'run_at', 'timeout_ms', 'depends_on',
   'dedup_hash', 'created_at', 'started_at', 'completed_at', 'canceled_at', 'canceled_by', 'updated_at', 'lease_owner',
-  'lease_expires_at', 'has_dependents',
+  'lease_expires_at', 'has_dependents', 'trace_context',
 ];
 const columnsOf = (alias: string) => JOB_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
@@ -275,7 +275,7 @@ function readCombined(rows: CombinedRow[], out: SettleAndClaimResult): void {
   out.promoted = rows[0]?.promoted ?? 0;
   const claimed = rows.filter((x) => x.part === 'claimed');
   claimed.sort((a, b) => Number(a.priority_rank) - Number(b.priority_rank) || Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq));
-  out.claimed = claimed.map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
+  out.claimed = claimed.map(rowToClaimed);
 }
 
 async function settleInTransaction(tx: PgTx, n: PgNames, settles: readonly SettleRequest[], now: number, claim: ClaimJobsRequest | null): Promise<SettleAndClaimResult> {

@@ -165,6 +165,11 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
       readEventsFunction(n).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION'),
     ],
   },
+  {
+    version: 3,
+    name: 'trace context of the submit',
+    up: (n) => [`ALTER TABLE ${n.jobs} ADD COLUMN trace_context text`],
+  },
 ];
 
 /**

@@ -6,6 +6,7 @@
  */
 import { PRIORITIES, type JobStatus, type Priority } from '../../states.js';
 import type { Job, JobError, JobHistoryEntry } from '../../types.js';
+import type { ClaimedJob } from '../adapter.js';
 
 /** An integer as a driver may return it. */
 export type SqlInt = number | string | bigint;
@@ -41,6 +42,7 @@ export interface JobRow {
   updated_at: SqlInt;
   lease_owner?: string | null;
   lease_expires_at?: SqlInt | null;
+  trace_context?: string | null;
 }
 
 /** A `job_history` row as read from any SQL driver. */
@@ -115,6 +117,11 @@ export function rowToJob(row: JobRow): Job {
     canceledBy: row.canceled_by,
     updatedAt: new Date(toNumber(row.updated_at)),
   };
+}
+
+/** A claimed `jobs` row as a {@link ClaimedJob}: the job, its attempt (fencing token) and trace context. */
+export function rowToClaimed(row: JobRow): ClaimedJob {
+  return { job: rowToJob(row), attempt: toNumber(row.attempts), traceContext: row.trace_context ?? null };
 }
 
 /** Maps a `job_history` row to the public {@link JobHistoryEntry}. */

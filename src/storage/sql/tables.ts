@@ -39,6 +39,8 @@ export interface JobsTable {
   updated_at: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  /** W3C trace context of the submit (jobwing/otel), or null. */
+  trace_context: string | null;
 }
 
 /** `job_id` waits on `parent_id`. */

@@ -5,7 +5,7 @@
  */
 import type { JobStatus } from '../../states.js';
 import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
-import { rowToJob, type JobRow } from '../sql/job-row.js';
+import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
 
@@ -91,7 +91,7 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimJobsRequest
   // RETURNING has no defined order: restore claim order (priority, runAt, submission).
   rows.sort((a, b) => a.priority_rank - b.priority_rank || Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq));
   conn.run(raw(CLAIM_HISTORY, req.now, `engine:${req.workerId}`, JSON.stringify(rows.map((r) => r.seq))));
-  return rows.map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
+  return rows.map(rowToClaimed);
 }
 
 /**

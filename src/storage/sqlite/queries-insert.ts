@@ -74,8 +74,8 @@ function checkParents(conn: SqliteConnection, job: NewJob, parentIds: string[]):
 }
 
 const INSERT_JOB = `INSERT INTO jobs (id, type, org_id, owner_id, status, priority_rank, input, error, max_retries,
-    run_at, timeout_ms, depends_on, dedup_hash, created_at, canceled_at, canceled_by, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+    run_at, timeout_ms, depends_on, dedup_hash, created_at, canceled_at, canceled_by, updated_at, trace_context)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_DEPENDENCY = `INSERT INTO job_dependencies (job_id, parent_id) VALUES (?, ?)`;
 
 function insertOne(conn: SqliteConnection, job: NewJob, req: InsertJobsRequest): InsertOutcome {
@@ -111,6 +111,7 @@ function insertOne(conn: SqliteConnection, job: NewJob, req: InsertJobsRequest):
       canceled ? now : null,
       canceled ? SYSTEM_ACTOR : null,
       now,
+      job.traceContext ?? null,
     ),
   );
   for (const parentId of parentIds) conn.run(raw(INSERT_DEPENDENCY, job.id, parentId));

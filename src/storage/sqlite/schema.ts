@@ -152,6 +152,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX jobs_org_queued_idx ON jobs (org_id, run_at) WHERE status = 'queued'`,
     ],
   },
+  {
+    version: 3,
+    name: 'trace context of the submit',
+    up: [`ALTER TABLE jobs ADD COLUMN trace_context TEXT`],
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { JobClient } from '../client.js';
+import { prometheusText, PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus.js';
 import {
   batchBody,
   emptyBody,
@@ -60,7 +61,7 @@ function route<Q = undefined, B = undefined>(def: RouteDef<Q, B>): RouteDef {
 
 const jobId = (ctx: { params: Record<string, string> }) => ctx.params.id ?? '';
 
-/** Every JSON route of the contract (the Prometheus, explain and schedules routes come later). */
+/** Every route of the contract but the dashboard's (explain and schedules come with the flow-control verbs). */
 export const ROUTES: readonly RouteDef[] = [
   route({
     method: 'post',
@@ -142,6 +143,17 @@ export const ROUTES: readonly RouteDef[] = [
     response: { status: 200, description: 'Metrics of the actor’s org (admins: all orgs or orgId)', schema: metricsSchema },
     errors: [403],
     run: ({ client, query }) => client.metrics(query),
+  }),
+  route({
+    method: 'get',
+    path: '/metrics/prometheus',
+    operationId: 'getPrometheusMetrics',
+    summary: 'The metrics in the Prometheus text exposition format 0.0.4',
+    adminOnly: true,
+    response: { status: 200, description: 'Job counts, queue depth, oldest queued job, per-process attempt durations and failures', contentType: PROMETHEUS_CONTENT_TYPE },
+    errors: [403],
+    run: async ({ client }) =>
+      new Response(await prometheusText(client), { status: 200, headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } }),
   }),
   route({
     method: 'get',

@@ -16,7 +16,7 @@ import { parseOrThrow } from '../validation.js';
 import { DURATION_BUCKETS_SECONDS, type TypeCounters } from './attempt-counters.js';
 
 /** `content-type` of the exposition. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4';
 
 /** Options of {@link prometheusText}. */
 export interface PrometheusTextOptions {

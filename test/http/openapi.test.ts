@@ -21,6 +21,7 @@ const CONTRACT = [
   'post /jobs/{id}/cancel',
   'post /jobs/{id}/retry',
   'get /metrics',
+  'get /metrics/prometheus',
   'get /job-types',
   'patch /job-types/{name}',
   'get /events',

@@ -4,7 +4,7 @@
  * end-to-end types without generics.
  */
 import { z } from 'zod';
-import type { BackoffPolicy } from './retry/backoff.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './retry/backoff.js';
 import type { ClassifyError } from './retry/classify.js';
 import type { AbortReason, Priority } from './states.js';
 
@@ -246,7 +246,7 @@ function build(def: JobTypeDeclarationDefinition<string, AnySchema, AnySchema, A
     priority: def.priority ?? 'normal',
     timeoutMs: def.timeoutMs ?? 300_000,
     maxRetries: def.maxRetries ?? 3,
-    backoff: { baseMs: 1_000, factor: 2, maxMs: 3_600_000, jitter: 'full' as const, ...def.backoff },
+    backoff: { ...DEFAULT_BACKOFF, ...def.backoff },
     enabled: def.enabled ?? true,
     requiresPermission: def.requiresPermission ?? null,
     dedupWindowMs: def.dedupWindowMs ?? 300_000,

@@ -5,7 +5,8 @@
  * renews or finishes at the same moment wins or loses cleanly: one terminal transition (R8).
  */
 import type { Clock } from '../clock.js';
-import { computeBackoff, DEFAULT_BACKOFF } from '../retry/backoff.js';
+import { DEFAULT_BACKOFF } from '../retry/backoff.js';
+import { nextRetryAt } from '../retry/retry-decision.js';
 import type { JobRegistry } from '../registry.js';
 import type { SettleRequest, StorageAdapter } from '../storage/adapter.js';
 
@@ -25,7 +26,6 @@ export async function rescueExpiredLeases(deps: {
   const settles: SettleRequest[] = expired.map(({ job, attempt }) => {
     // Another engine may run types this one does not know: fall back to the default policy.
     const backoff = registry.has(job.type) ? registry.get(job.type).backoff : DEFAULT_BACKOFF;
-    const retriable = job.retryCount < job.maxRetries;
     return {
       jobId: job.id,
       attempt,
@@ -34,7 +34,7 @@ export async function rescueExpiredLeases(deps: {
       outcome: {
         kind: 'failed',
         error: { type: 'worker_lost', message: `The worker running attempt ${attempt} stopped renewing its lease` },
-        retryAt: retriable ? now + computeBackoff(job.retryCount + 1, backoff, deps.random) : null,
+        retryAt: nextRetryAt({ classification: 'transient', retryCount: job.retryCount, maxRetries: job.maxRetries, backoff, now, random: deps.random }),
       },
     };
   });

@@ -9,7 +9,7 @@ import { toIssues, validationError } from '../validation.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { toStorableText } from '../json-faithful.js';
 import { MAX_MESSAGE_BYTES, serializePayload, truncate } from '../payload.js';
-import { computeBackoff } from '../retry/backoff.js';
+import { nextRetryAt } from '../retry/retry-decision.js';
 import type { AttemptHooks, Instrumentation } from '../instrumentation.js';
 import { classifyError } from '../retry/classify.js';
 import type { AbortReason } from '../states.js';
@@ -180,10 +180,14 @@ export class JobRunner {
 
   #failure(cls: 'transient' | 'permanent' | 'timeout', thrown: unknown): AttemptOutcome {
     const error = toJobError(cls, thrown);
-    const retriable = cls !== 'permanent' && this.job.retryCount < this.job.maxRetries;
-    const retryAt = retriable
-      ? this.#deps.clock.now() + computeBackoff(this.job.retryCount + 1, this.#type.backoff, this.#deps.random)
-      : null;
+    const retryAt = nextRetryAt({
+      classification: cls === 'permanent' ? 'permanent' : 'transient',
+      retryCount: this.job.retryCount,
+      maxRetries: this.job.maxRetries,
+      backoff: this.#type.backoff,
+      now: this.#deps.clock.now(),
+      random: this.#deps.random,
+    });
     return { kind: 'failed', error, retryAt };
   }
 

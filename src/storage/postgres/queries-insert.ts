@@ -18,7 +18,8 @@
  * takes at most 256 locks, not 10,000. Two different hashes sharing a bucket only wait for
  * each other briefly; correctness never depends on the bucketing.
  */
-import { FAILED_PARENT_STATUSES, PRIORITY_RANK, type JobStatus } from '../../states.js';
+import { initialStatus, insertedJob } from '../sql/new-job-rules.js';
+import { PRIORITY_RANK, type JobStatus } from '../../states.js';
 import type { Job, JobError } from '../../types.js';
 import type { InsertJobsRequest, InsertOutcome, NewJob } from '../adapter.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
@@ -63,7 +64,7 @@ export async function insertJobs(conn: PgConnection, n: PgNames, req: InsertJobs
   const parentIds = [...new Set(req.jobs.flatMap((j) => j.dependsOn))];
   if (!hasDedup && parentIds.length === 0) {
     // Nothing to check: one statement, atomic on its own.
-    const accepted = req.jobs.map((job): Accepted => ({ job, parentIds: [], status: job.runAt > req.now ? 'scheduled' : 'queued', error: null }));
+    const accepted = req.jobs.map((job): Accepted => ({ job, parentIds: [], ...initialStatus([], job.runAt, req.now) }));
     await conn.query(insertStatement(n, accepted, req, notice), { prepare: true });
     return finish(accepted.map((a) => ({ kind: 'inserted', job: toJob(a, req.now) })), accepted);
   }
@@ -146,18 +147,15 @@ function decide(req: InsertJobsRequest, duplicates: Map<number, string>, stored:
       if (existing !== undefined) return void outcomes.push({ kind: 'duplicate', existingJobId: existing });
     }
     const parentIds = [...new Set(job.dependsOn)];
-    let failed: { id: string; status: JobStatus } | null = null;
-    let pending = false;
+    const parents: { id: string; status: JobStatus }[] = [];
     for (const id of parentIds) {
       const inBatch = batchById.get(id);
       const row = stored.get(id);
       const status = inBatch !== undefined && inBatch.job.orgId === job.orgId ? inBatch.status : row !== undefined && row.org_id === job.orgId ? row.status : undefined;
       if (status === undefined) return void outcomes.push({ kind: 'parent_not_found', parentId: id });
-      if (failed === null && FAILED_PARENT_STATUSES.includes(status)) failed = { id, status };
-      if (status !== 'completed') pending = true;
+      parents.push({ id, status });
     }
-    const status: JobStatus = failed !== null ? 'canceled' : pending ? 'waiting' : job.runAt > req.now ? 'scheduled' : 'queued';
-    const error: JobError | null = failed === null ? null : { type: 'dependency_failed', message: `Parent job ${failed.id} ended ${failed.status}` };
+    const { status, error } = initialStatus(parents, job.runAt, req.now);
     const a: Accepted = { job, parentIds, status, error };
     accepted.push(a);
     batchById.set(job.id, a);
@@ -233,33 +231,5 @@ function insertStatement(n: PgNames, accepted: Accepted[], req: InsertJobsReques
 
 /** The inserted job as `getJob` will read it. */
 function toJob(a: Accepted, now: number): Job {
-  const { job, status } = a;
-  const canceled = status === 'canceled';
-  return {
-    id: job.id,
-    type: job.type,
-    orgId: job.orgId,
-    ownerId: job.ownerId,
-    status,
-    priority: job.priority,
-    input: job.input,
-    output: null,
-    progress: 0,
-    progressMessage: null,
-    checkpoint: null,
-    error: a.error,
-    retryCount: 0,
-    maxRetries: job.maxRetries,
-    nextRetryAt: null,
-    runAt: new Date(job.runAt),
-    timeoutMs: job.timeoutMs,
-    dependsOn: a.parentIds,
-    dedupHash: job.dedupHash,
-    createdAt: new Date(now),
-    startedAt: null,
-    completedAt: null,
-    canceledAt: canceled ? new Date(now) : null,
-    canceledBy: canceled ? SYSTEM_ACTOR : null,
-    updatedAt: new Date(now),
-  };
+  return insertedJob(a.job, a.status, a.error, a.parentIds, now);
 }

@@ -10,6 +10,7 @@
  * before its parents are checked, so two parents completing at once are serialized on the
  * child and the second sees the first completed.
  */
+import { dependencyFailedError } from '../sql/new-job-rules.js';
 import type { JobStatus } from '../../states.js';
 import { SYSTEM_ACTOR, type HistoryInsert } from '../sql/history-insert.js';
 import type { JobError } from '../../types.js';
@@ -121,7 +122,7 @@ export async function cancelDependents(tx: PgTx, n: PgNames, parentId: string, p
       if (seen.has(r.id)) continue;
       seen.add(r.id);
       const parent = level[order.get(r.parent_id)!]!;
-      targets.push({ seq: r.seq, error: { type: 'dependency_failed', message: `Parent job ${parent.id} ended ${parent.status}` } });
+      targets.push({ seq: r.seq, error: dependencyFailedError(parent.id, parent.status) });
     }
     if (targets.length === 0) break;
     const canceled = await tx.query<{ seq: number; id: string; attempts: number; error: string }>(

@@ -2,8 +2,9 @@
  * `insertJobs`: dedup, parent checks, initial status, job + dependency + history rows, in
  * one immediate transaction per batch.
  */
-import { FAILED_PARENT_STATUSES, PRIORITY_RANK, type JobStatus } from '../../states.js';
-import type { Job, JobError } from '../../types.js';
+import { initialStatus, insertedJob } from '../sql/new-job-rules.js';
+import { PRIORITY_RANK, type JobStatus } from '../../states.js';
+import type { Job } from '../../types.js';
 import type { InsertJobsRequest, InsertOutcome, NewJob } from '../adapter.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
@@ -46,8 +47,6 @@ function findDuplicate(conn: SqliteConnection, job: NewJob, now: number): string
   return conn.get<{ id: string }>(raw(FIND_DUPLICATE_SQL, job.dedupHash, now - job.dedupWindowMs, job.orgId))?.id ?? null;
 }
 
-type ParentCheck = { kind: 'missing'; parentId: string } | { kind: 'ok'; status: JobStatus; error: JobError | null };
-
 // Org-scoped: a parent in another org is reported exactly like a missing one. CROSS JOIN fixes
 // the loop order (each parent id, then its row by the unique id index) and `+org_id` keeps the
 // org's list index out: planned on that index, the check scanned the whole org (0.14 s per
@@ -55,22 +54,19 @@ type ParentCheck = { kind: 'missing'; parentId: string } | { kind: 'ok'; status:
 export const PARENTS_SQL = `SELECT j.id, j.status FROM json_each(?) AS p CROSS JOIN jobs AS j ON j.id = p.value
   WHERE +j.org_id = ?`;
 
+type ParentCheck = { kind: 'missing'; parentId: string } | { kind: 'ok'; parents: { id: string; status: JobStatus }[] };
+
 function checkParents(conn: SqliteConnection, job: NewJob, parentIds: string[]): ParentCheck {
-  if (parentIds.length === 0) return { kind: 'ok', status: 'queued', error: null };
+  if (parentIds.length === 0) return { kind: 'ok', parents: [] };
   const rows = conn.all<{ id: string; status: JobStatus }>(raw(PARENTS_SQL, JSON.stringify(parentIds), job.orgId));
   const byId = new Map(rows.map((r) => [r.id, r.status]));
-  let failed: { id: string; status: JobStatus } | null = null;
-  let pending = false;
+  const parents: { id: string; status: JobStatus }[] = [];
   for (const id of parentIds) {
     const status = byId.get(id);
     if (status === undefined) return { kind: 'missing', parentId: id };
-    if (failed === null && FAILED_PARENT_STATUSES.includes(status)) failed = { id, status };
-    if (status !== 'completed') pending = true;
+    parents.push({ id, status });
   }
-  if (failed !== null) {
-    return { kind: 'ok', status: 'canceled', error: { type: 'dependency_failed', message: `Parent job ${failed.id} ended ${failed.status}` } };
-  }
-  return { kind: 'ok', status: pending ? 'waiting' : 'queued', error: null };
+  return { kind: 'ok', parents };
 }
 
 const INSERT_JOB = `INSERT INTO jobs (id, type, org_id, owner_id, status, priority_rank, input, error, max_retries,
@@ -87,8 +83,7 @@ function insertOne(conn: SqliteConnection, job: NewJob, req: InsertJobsRequest):
   const parents = checkParents(conn, job, parentIds);
   if (parents.kind === 'missing') return { kind: 'parent_not_found', parentId: parents.parentId };
 
-  let status = parents.status;
-  if (status === 'queued' && job.runAt > now) status = 'scheduled';
+  const { status, error } = initialStatus(parents.parents, job.runAt, now);
   const canceled = status === 'canceled';
 
   conn.run(
@@ -101,7 +96,7 @@ function insertOne(conn: SqliteConnection, job: NewJob, req: InsertJobsRequest):
       status,
       PRIORITY_RANK[job.priority],
       job.inputJson,
-      parents.error === null ? null : JSON.stringify(parents.error),
+      error === null ? null : JSON.stringify(error),
       job.maxRetries,
       job.runAt,
       job.timeoutMs,
@@ -122,36 +117,10 @@ function insertOne(conn: SqliteConnection, job: NewJob, req: InsertJobsRequest):
     to: status,
     attempt: 0,
     actorId: req.actorId,
-    message: parents.error?.message ?? null,
-    error: parents.error,
+    message: error?.message ?? null,
+    error,
   });
 
-  const inserted: Job = {
-    id: job.id,
-    type: job.type,
-    orgId: job.orgId,
-    ownerId: job.ownerId,
-    status,
-    priority: job.priority,
-    input: job.input,
-    output: null,
-    progress: 0,
-    progressMessage: null,
-    checkpoint: null,
-    error: parents.error,
-    retryCount: 0,
-    maxRetries: job.maxRetries,
-    nextRetryAt: null,
-    runAt: new Date(job.runAt),
-    timeoutMs: job.timeoutMs,
-    dependsOn: parentIds,
-    dedupHash: job.dedupHash,
-    createdAt: new Date(now),
-    startedAt: null,
-    completedAt: null,
-    canceledAt: canceled ? new Date(now) : null,
-    canceledBy: canceled ? SYSTEM_ACTOR : null,
-    updatedAt: new Date(now),
-  };
+  const inserted = insertedJob(job, status, error, parentIds, now);
   return { kind: 'inserted', job: inserted };
 }

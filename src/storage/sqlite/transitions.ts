@@ -4,6 +4,7 @@
  * run inside the caller's immediate transaction, so a transition and its history entry (and
  * its dependents' transitions) commit together or not at all.
  */
+import { dependencyFailedError } from '../sql/new-job-rules.js';
 import type { JobStatus } from '../../states.js';
 import { SYSTEM_ACTOR, type HistoryInsert } from '../sql/history-insert.js';
 import type { JobError } from '../../types.js';
@@ -74,7 +75,7 @@ export function cancelDependents(conn: SqliteConnection, parentId: string, paren
     for (const child of children) {
       if (seen.has(child.id)) continue;
       seen.add(child.id);
-      const error: JobError = { type: 'dependency_failed', message: `Parent job ${parent.id} ended ${parent.status}` };
+      const error: JobError = dependencyFailedError(parent.id, parent.status);
       const changed = conn.run(
         raw(
           `UPDATE jobs SET status = 'canceled', error = ?, canceled_at = ?, canceled_by = ?, updated_at = ?

@@ -18,7 +18,7 @@ import type { Clock } from './clock.js';
 import { pruneFinishedJobs } from './maintenance/pruner.js';
 import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js';
 import { checkString } from './json-faithful.js';
-import { prepareSubmission } from './submission.js';
+import { prepareSubmission, type Submitter } from './submission.js';
 import { waitForJob, waitForOptionsSchema, type WaitForOptions } from './wait-for.js';
 import type {
   Actor,
@@ -78,13 +78,13 @@ export class JobClient<T extends AnyJobType = any> {
   /** The actor every call of this client acts as. */
   readonly actor: Readonly<Actor>;
   readonly #core: EngineCore;
-  readonly #trusted: boolean;
+  readonly #submitter: Submitter;
 
   /** @internal Use `engine.as(actor)` or `engine.system`. */
   constructor(core: EngineCore, actor: Actor, trusted: boolean) {
     this.#core = core;
     this.actor = Object.freeze({ ...actor, permissions: actor.permissions ? Object.freeze([...actor.permissions]) : undefined });
-    this.#trusted = trusted;
+    this.#submitter = { actor: this.actor, trusted };
   }
 
   /** `null` (every org) for admins, else the actor's org. */
@@ -104,7 +104,7 @@ export class JobClient<T extends AnyJobType = any> {
   async submit<N extends NameOf<T>>(type: N, input: InputOf<TypeByName<T, N>>, options?: SubmitOptions): Promise<TypedJob<TypeByName<T, N>>> {
     this.#core.assertStarted();
     const c = this.#core;
-    const newJob = await prepareSubmission(c.registry, { actor: this.actor, trusted: this.#trusted }, type, input, options, c.clock.now(), c.payloadLimitBytes);
+    const newJob = await prepareSubmission({ registry: c.registry, submitter: this.#submitter, type, input, options, now: c.clock.now(), payloadLimitBytes: c.payloadLimitBytes });
     const outcome = await c.instrumentation.sendOne(newJob, () => c.insertOne(newJob, this.actor.userId));
     const job = unwrapInsert(outcome, newJob);
     return job as TypedJob<TypeByName<T, N>>;
@@ -132,7 +132,7 @@ export class JobClient<T extends AnyJobType = any> {
       if (i > 0 && i % SUBMIT_MANY_YIELD_EVERY === 0) await new Promise<void>((r) => setImmediate(r));
       const e = entries[i] as { type?: unknown; input?: unknown; options?: SubmitOptions } | undefined;
       if (!e || typeof e !== 'object') throw new ValidationError(`submitMany entry ${i} must be an object`, [{ path: [i], message: 'expected an object' }]);
-      prepared.push(await prepareSubmission(c.registry, { actor: this.actor, trusted: this.#trusted }, e.type, e.input, e.options, now, c.payloadLimitBytes, i));
+      prepared.push(await prepareSubmission({ registry: c.registry, submitter: this.#submitter, type: e.type, input: e.input, options: e.options, now, payloadLimitBytes: c.payloadLimitBytes, index: i }));
     }
     const outcomes = await c.instrumentation.send(prepared, () => c.storage.insertJobs({ jobs: prepared, actorId: this.actor.userId, now, atomic: true }));
     const failed = outcomes.findIndex((o) => o.kind !== 'inserted' && o.kind !== 'not_written');

@@ -18,20 +18,23 @@ export interface Submitter {
   trusted: boolean;
 }
 
-/**
- * Validates one submission and builds the job to insert.
- * @param index position in a `submitMany` batch, prefixed to error paths
- */
-export async function prepareSubmission(
-  registry: JobRegistry,
-  submitter: Submitter,
-  type: unknown,
-  input: unknown,
-  options: SubmitOptions | undefined,
-  now: number,
-  payloadLimitBytes: number,
-  index?: number,
-): Promise<NewJob> {
+/** One submit call, as {@link prepareSubmission} takes it. */
+export interface SubmissionRequest {
+  registry: JobRegistry;
+  submitter: Submitter;
+  type: unknown;
+  input: unknown;
+  options: SubmitOptions | undefined;
+  /** When the call was made (epoch ms): the base of `delayMs` and of the dedup window. */
+  now: number;
+  payloadLimitBytes: number;
+  /** Position in a `submitMany` batch, prefixed to error paths. */
+  index?: number;
+}
+
+/** Validates one submission and builds the job to insert. */
+export async function prepareSubmission(req: SubmissionRequest): Promise<NewJob> {
+  const { registry, submitter, type, input, options, now, payloadLimitBytes, index } = req;
   const prefix = index === undefined ? [] : [index];
   const jobType = registry.get(type);
   const settings = registry.info(jobType.name);

@@ -77,6 +77,50 @@ export async function jobwing(args: readonly string[], options: { timeoutMs?: nu
   });
 }
 
+/** A long-running `jobwing` (the dashboard): its first stdout line, then stop it with a signal. */
+export interface CliProcess {
+  /** Resolves with the first stdout line matching `pattern` (rejects if the process ends first). */
+  line(pattern: RegExp): Promise<string>;
+  /** Sends `signal` and resolves with the run once the process has ended. */
+  stop(signal?: NodeJS.Signals): Promise<CliRun>;
+}
+
+/** Starts `jobwing ...args` and leaves it running. */
+export async function startJobwing(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<CliProcess> {
+  const file = await bin();
+  const env = { ...process.env };
+  delete env.JOBWING_DB;
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, timeout: options.timeoutMs ?? 20_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const ended = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    line(pattern) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = stdout.split('\n').find((l) => pattern.test(l));
+          if (hit === undefined) return false;
+          child.stdout.off('data', check);
+          resolve(hit);
+          return true;
+        };
+        if (check()) return;
+        child.stdout.on('data', check);
+        void ended.then((r) => reject(new Error(`jobwing ended (exit ${r.code}) before printing ${pattern}:\n${r.stdout}\n${r.stderr}`)));
+      });
+    },
+    stop(signal = 'SIGTERM') {
+      child.kill(signal);
+      return ended;
+    },
+  };
+}
+
 /** A store the binary is pointed at, with `--db` (and `--schema`) flags to reach it. */
 export interface SeededStore {
   flags: string[];

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { jobwing, seededSqlite, type SeededStore } from './cli-harness.js';
 
-const COMMANDS = ['stats', 'list', 'show', 'history', 'explain', 'retry', 'cancel', 'cleanup'];
+// `dashboard` lives in its own file, which needs jobwing/http; listed once that file is in the tree.
+const hasDashboard = existsSync(new URL('../../src/cli/commands/dashboard.ts', import.meta.url));
+const COMMANDS = [...(hasDashboard ? ['dashboard'] : []), 'stats', 'list', 'show', 'history', 'explain', 'retry', 'cancel', 'cleanup'];
 let store: SeededStore;
 beforeAll(async () => {
   store = await seededSqlite();

@@ -5,9 +5,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { JobEngine, JobwingError, sqliteStorage, type AnyJobType, type JobClient, type StorageAdapter } from '../index.js';
+import { JobEngine, JobwingError, sqliteStorage, ValidationError, type AnyJobType, type JobClient, type StorageAdapter } from '../index.js';
 import { postgresStorage } from '../postgres.js';
 import { UsageError, type CliIo } from './cli-errors.js';
+import { requirePgSchema } from './require-pg-schema.js';
 
 /** The flags every command takes to find its store. */
 export interface StoreFlags {
@@ -26,14 +27,22 @@ export function describeDb(db: string): string {
 }
 
 /**
- * The store `--db` names: a Postgres URL, or an existing SQLite file (never created: a typo
- * must not leave an empty database behind).
- * @throws UsageError for flags that do not fit; JobwingError when there is no such file
+ * The store `--db` names: a Postgres URL whose schema exists, or an existing SQLite file
+ * (neither is ever created: a typo must not leave an empty database behind).
+ * @throws UsageError for flags that do not fit; JobwingError when there is no such store
  */
-export function openStorage(flags: StoreFlags): StorageAdapter {
+export async function openStorage(flags: StoreFlags): Promise<StorageAdapter> {
   const { db, schema } = flags;
   if (POSTGRES_URL.test(db)) {
-    return postgresStorage(schema === undefined ? { connectionString: db } : { connectionString: db, schema });
+    let storage: StorageAdapter;
+    try {
+      storage = postgresStorage(schema === undefined ? { connectionString: db } : { connectionString: db, schema });
+    } catch (e) {
+      if (e instanceof ValidationError) throw new UsageError(`--db/--schema: ${e.message}`);
+      throw e;
+    }
+    await requirePgSchema(db, schema, describeDb(db));
+    return storage;
   }
   if (URL_SCHEME.test(db)) throw new UsageError(`--db ${JSON.stringify(describeDb(db))}: only postgres:// URLs and SQLite file paths are supported`);
   if (schema !== undefined) throw new UsageError('--schema applies to a Postgres URL only, not to a SQLite file');
@@ -56,7 +65,7 @@ export function cliEngine(storage: StorageAdapter, options: { leaseMs?: number }
 export async function withSystemClient<R>(flags: StoreFlags, io: CliIo, fn: (client: JobClient) => Promise<R>): Promise<R> {
   // A short leadership lease: if this process happens to become the maintenance leader, the
   // lease it leaves behind on exit expires within a second (stop() does not release it).
-  const engine = cliEngine(openStorage(flags), { leaseMs: 1_000 });
+  const engine = cliEngine(await openStorage(flags), { leaseMs: 1_000 });
   engine.on('engine:error', ({ error, source }) => io.stderr.write(`warning: ${source}: ${(error as Error)?.message ?? String(error)}\n`));
   try {
     try {

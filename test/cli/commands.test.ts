@@ -3,6 +3,7 @@
  * JOBWING_TEST_PG_URL is set): tables for humans, `--json` for scripts, exit 1 with the
  * reason on stderr when the operation fails, and the process ends on its own each time.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { JobClient, type Job, type JobHistoryEntry, type JobPage, type Metrics } from '../../src/index.js';
 import { jobwing, json, seededPostgres, seededSqlite, type SeededStore } from './cli-harness.js';
@@ -164,8 +165,23 @@ for (const kind of kinds) {
   });
 }
 
-describe.skipIf(!PG_URL)(`jobwing on an unreachable Postgres${PG_URL ? '' : ' (skipped: set JOBWING_TEST_PG_URL to run it)'}`, () => {
-  it('exit 1 naming the URL without its password', async ({ expect }) => {
+describe.skipIf(!PG_URL)(`jobwing on a Postgres store that is not there${PG_URL ? '' : ' (skipped: set JOBWING_TEST_PG_URL to run it)'}`, () => {
+  it('a schema that does not exist: exit 1 naming it, and it is not created', async ({ expect }) => {
+    const schema = `jobwing_cli_missing_${process.pid}`;
+    const r = await jobwing(['list', '--db', PG_URL!, '--schema', schema]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`No schema "${schema}" in `);
+    expect(r.stdout).toBe('');
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      expect((await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(0);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('an unreachable server: exit 1 naming the URL without its password', async ({ expect }) => {
     const r = await jobwing(['stats', '--db', 'postgres://postgres:hunter2@127.0.0.1:1/none']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('Cannot open postgres://postgres:***@127.0.0.1:1/none');

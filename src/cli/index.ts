@@ -5,6 +5,13 @@
  */
 import { runCli } from './run-cli.js';
 
+// `jobwing list | head -1`: the reader went away; that is not a crash worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {
     process.exitCode = code;

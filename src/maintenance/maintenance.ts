@@ -58,6 +58,13 @@ export class Maintenance {
     this.#timer = null;
     await this.#running;
     await this.#pruning;
+    // Hand leadership over at once instead of leaving it to expire (leaseMs): a lease renewed
+    // with ttl 0 ends now, and only if it is still ours.
+    if (this.leader) {
+      this.leader = false;
+      const { storage, clock, workerId } = this.o;
+      await storage.acquireLeadership({ name: 'maintenance', ownerId: workerId, now: clock.now(), ttlMs: 0 }).catch((error: unknown) => this.o.reportError(error, 'maintenance'));
+    }
   }
 
   /** Resolves when no prune is running (for tests and `drain`). */

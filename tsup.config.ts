@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/conformance/index': 'src/testing/conformance/index.ts',
     'postgres/index': 'src/postgres.ts',
     'http/index': 'src/http/index.ts',
     'otel/index': 'src/otel/index.ts',
@@ -13,5 +14,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['pg', 'better-sqlite3', '@opentelemetry/api'],
+  external: ['pg', 'better-sqlite3', '@opentelemetry/api', 'vitest'],
 });

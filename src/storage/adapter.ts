@@ -310,7 +310,7 @@ export interface StorageAdapter {
    * MUST: `recordProgress` MUST store progress on the job and append a progress event; `saveCheckpoint` MUST store the checkpoint on the job, durable when it resolves. Both fenced.
    */
   recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'>;
-  /** Stores the checkpoint on the job. Fenced; durable when it resolves. */
+  /** Stores the checkpoint on the job. Fenced; durable when it resolves. MUST: as {@link recordProgress} states. */
   saveCheckpoint(req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'>;
   /**
    * Ends attempts, one transaction for the batch, each settle fenced on its own. Completion

@@ -39,24 +39,17 @@ export function readChecks(s: ConformanceSuite): void {
   });
 
   describe('listJobs', () => {
-      async function seed(): Promise<Record<string, Job>> {
-        return {
-          a: await add({ type: 'email', ownerId: 'alice' }, T0 + 1),
-          b: await add({ type: 'report', ownerId: 'bob' }, T0 + 2),
-          c: await add({ type: 'email', ownerId: 'bob', runAt: T0 + 99_999 }, T0 + 3),
-          d: await add({ type: 'email', ownerId: 'alice', orgId: 'globex' }, T0 + 4),
-          e: await add({ type: 'report', ownerId: 'alice' }, T0 + 5),
-        };
-      }
+    async function seed(): Promise<Record<string, Job>> {
+      return {
+        a: await add({ type: 'email', ownerId: 'alice' }, T0 + 1),
+        b: await add({ type: 'report', ownerId: 'bob' }, T0 + 2),
+        c: await add({ type: 'email', ownerId: 'bob', runAt: T0 + 99_999 }, T0 + 3),
+        d: await add({ type: 'email', ownerId: 'alice', orgId: 'globex' }, T0 + 4),
+        e: await add({ type: 'report', ownerId: 'alice' }, T0 + 5),
+      };
+    }
 
-      const ids = (page: { items: Job[] }) => page.items.map((j) => j.id);
-
-      it('returns newest first across orgs for orgId null, one org otherwise', async () => {
-        const s = await seed();
-        expect(ids(await store.listJobs(listAll()))).toEqual([s.e, s.d, s.c, s.b, s.a].map((j) => j!.id));
-        expect(ids(await store.listJobs(listAll({ orgId: 'acme' })))).toEqual([s.e, s.c, s.b, s.a].map((j) => j!.id));
-        expect(ids(await store.listJobs(listAll({ orgId: 'globex' })))).toEqual([s.d!.id]);
-      });
+    const ids = (page: { items: Job[] }) => page.items.map((j) => j.id);
 
     must('Filters of {@link StorageAdapter.listJobs}; `orgId: null` means every org.', () => {
       it('returns newest first across orgs for orgId null, one org otherwise', async () => {

@@ -10,12 +10,13 @@ import type { ConformanceSuite } from './suite.js';
 export function metricsChecks(s: ConformanceSuite): void {
   const { describe, must, it, store, add, claim, settle, jobIn } = s;
   describe('collectMetrics', () => {
-      async function run(type: string, at: number, durationMs: number, ok = true, orgId = 'acme'): Promise<void> {
-        const j = await add({ type, orgId, runAt: T0 + at }, T0 + at);
-        const [c] = await claim({ now: T0 + at, types: [type], limit: 1 });
-        if (c?.job.id !== j.id) throw new Error('claimed something else');
-        await settle(j.id, c.attempt, ok ? completedOutcome() : failedOutcome(null), T0 + at + durationMs);
-      }
+    /** Runs one job of `type` from T0+at for durationMs; ends completed or dead_letter. */
+    async function run(type: string, at: number, durationMs: number, ok = true, orgId = 'acme'): Promise<void> {
+      const j = await add({ type, orgId, runAt: T0 + at }, T0 + at);
+      const [c] = await claim({ now: T0 + at, types: [type], limit: 1 });
+      if (c?.job.id !== j.id) throw new Error('claimed something else');
+      await settle(j.id, c.attempt, ok ? completedOutcome() : failedOutcome(null), T0 + at + durationMs);
+    }
 
     must('`collectMetrics` MUST report every status and priority (zeros included) for `orgId` (every org when null) as of `now`, and processing times (nearest-rank p95) and failure rates by type of the attempts that ended since `since`.', () => {
       it('reports zeros for every key on an empty store', async () => {

@@ -5,6 +5,7 @@ export default defineConfig([
     entry: {
       index: 'src/index.ts',
       'testing/index': 'src/testing/index.ts',
+      'testing/conformance/index': 'src/testing/conformance/index.ts',
       'postgres/index': 'src/postgres.ts',
       'http/index': 'src/http/index.ts',
       'otel/index': 'src/otel/index.ts',
@@ -15,7 +16,7 @@ export default defineConfig([
     // dist/cli/ is the other build's output: builds run side by side.
     clean: ['!cli/**'],
     target: 'node20',
-    external: ['pg', 'better-sqlite3', '@opentelemetry/api'],
+    external: ['pg', 'better-sqlite3', '@opentelemetry/api', 'vitest'],
   },
   {
     // The `jobwing` binary: ESM only, no types; tsup marks it executable (it starts with #!).

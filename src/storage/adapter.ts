@@ -13,12 +13,17 @@
  *   that attempt is refused (`lease_lost`) and changes nothing.
  * - Claims order by priority rank, then `runAt`, then submission order (`seq`).
  * - JSON payloads arrive already serialized (`…Json`) and size-checked by the engine.
+ *
+ * Each method below states its own MUST. The conformance kit (`jobwing/testing/conformance`,
+ * src/testing/conformance/) proves them: its group titles quote these MUSTs word for word, so
+ * a change of wording here is a change there.
  */
 import type { ErrorType, JobStatus, Priority } from '../states.js';
 import type { Job, JobError, JobHistoryEntry, JobProgressEvent, JobStatusEvent, JobTypeSettings, Metrics } from '../types.js';
 
 /** What a store can do; the engine (and tests) branch on these, never on a store's name. */
 export interface StorageCapabilities {
+  // `capabilities` MUST tell the truth about the store: the engine and the kit branch on them, never on a store's name.
   /** Several processes may share this store (SQLite file, Postgres). False for `:memory:`. */
   readonly multiProcess: boolean;
   /** The store calls `subscribe` listeners when another process writes (LISTEN/NOTIFY). */
@@ -147,6 +152,7 @@ export interface SaveCheckpointRequest {
 
 /** How an attempt ended. */
 export type AttemptOutcome =
+  /** Completed: → `completed` with `output` and `completedAt = now`; the lease is gone. */
   | { kind: 'completed'; output: unknown; outputJson: string }
   /**
    * Failed. `retryAt` set: → `retrying` (retryCount + 1, nextRetryAt = runAt = retryAt).
@@ -265,54 +271,79 @@ export interface JobTypeAuditEntry {
 export interface StorageAdapter {
   readonly capabilities: StorageCapabilities;
 
-  /** Creates or upgrades the schema. Idempotent; safe when many processes call it at once. */
+  /**
+   * Creates or upgrades the schema. Idempotent; safe when many processes call it at once.
+   * MUST: `migrate` MUST be idempotent and safe when many processes call it at once.
+   */
   migrate(): Promise<void>;
-  /** Releases connections and handles. Idempotent. */
+  /** Releases connections and handles. MUST be idempotent and leave no timer or connection behind. */
   close(): Promise<void>;
 
   // ── job types ────────────────────────────────────────────────────────────────
-  /** Every stored override, by type name. */
+  /** MUST return every stored override, by type name ({} when none). */
   loadJobTypeSettings(): Promise<Record<string, Partial<JobTypeSettings>>>;
-  /** Merges `changes` into the stored override of `name` and appends an audit entry, atomically. */
+  /** MUST: Merges `changes` into the stored override of `name` and appends an audit entry, atomically. */
   updateJobTypeSettings(req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number }): Promise<void>;
-  /** Audit trail of one type, oldest first. */
+  /** MUST return the audit trail of one type, oldest first ([] for an unknown type). */
   listJobTypeAudit(req: { name: string }): Promise<JobTypeAuditEntry[]>;
 
   // ── jobs: writes ─────────────────────────────────────────────────────────────
+  /**
+   * MUST: `insertJobs` MUST write each accepted job with its initial status (see `InsertOutcome`) and one history entry `null → status` (attempt 0, the request's actor), and return it exactly as `getJob` reads it.
+   * Outcomes come in request order; see {@link NewJob.dedupWindowMs} and {@link InsertJobsRequest.atomic}.
+   */
   insertJobs(req: InsertJobsRequest): Promise<InsertOutcome[]>;
   /**
    * Promotes due `scheduled`/`retrying` jobs to `queued` (with history), then claims up to
    * `limit` `queued` jobs of `types` in claim order: `running`, attempt + 1, `startedAt = now`,
    * lease owner `workerId`, lease expiry `now + leaseMs`. No job is ever claimed twice.
+   * MUST: all of the above, in claim order (see the module rules), across processes.
    */
   claimJobs(req: ClaimJobsRequest): Promise<ClaimedJob[]>;
+  /**
+   * MUST extend to `now + leaseMs` each lease whose job is still running that attempt, and
+   * report each lease as renewed, canceled or lost (see {@link RenewLeasesResult}). Fenced.
+   */
   renewLeases(req: RenewLeasesRequest): Promise<RenewLeasesResult>;
-  /** Stores progress on the job and appends a progress event. Fenced. */
+  /**
+   * Stores progress on the job and appends a progress event. Fenced.
+   * MUST: `recordProgress` MUST store progress on the job and append a progress event; `saveCheckpoint` MUST store the checkpoint on the job, durable when it resolves. Both fenced.
+   */
   recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'>;
-  /** Stores the checkpoint on the job. Fenced; durable when it resolves. */
+  /** Stores the checkpoint on the job. Fenced; durable when it resolves. MUST: as {@link recordProgress} states. */
   saveCheckpoint(req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'>;
   /**
    * Ends attempts, one transaction for the batch, each settle fenced on its own. Completion
    * releases `waiting` dependents whose parents are now all completed (to `scheduled` if their
    * runAt is later than now, else `queued`); dead_letter cascades cancel to waiting dependents.
+   * MUST: all of the above; outcomes in request order (see {@link AttemptOutcome}).
    */
   settleJobs(req: { settles: SettleRequest[]; now: number }): Promise<SettleOutcome[]>;
   /**
    * Optional fast path: `settleJobs` then `claimJobs` in ONE transaction, so a busy worker
    * pays one commit (one fsync) per cycle instead of two. Same semantics as the two calls.
+   * MUST: a store that offers it gives exactly that.
    */
   settleAndClaim?(req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<{ settled: SettleOutcome[]; claimed: ClaimedJob[] }>;
-  /** Cancels a live job (and, transitively, its waiting dependents with `dependency_failed`). */
+  /**
+   * Cancels a live job (and, transitively, its waiting dependents with `dependency_failed`).
+   * MUST: `cancelJob` MUST cancel a live job (waiting, scheduled, queued, retrying or running) with one history entry, and refuse a finished one (`invalid_state`, nothing changed).
+   */
   cancelJob(req: CancelJobRequest): Promise<CancelOutcome>;
+  /** MUST requeue as {@link RetryOutcome} states, org-scoped like {@link cancelJob}. */
   retryJob(req: RetryJobRequest): Promise<RetryOutcome>;
-  /** Promotes due scheduled/retrying jobs to queued; returns how many. For non-worker engines. */
+  /**
+   * Promotes due scheduled/retrying jobs to queued; returns how many. For non-worker engines.
+   * MUST: `promoteDueJobs` MUST promote only due scheduled/retrying jobs to queued, at most `limit`, and return how many; `nextDueAt` MUST return the earliest `runAt` of a scheduled/retrying job, or null.
+   */
   promoteDueJobs(req: { now: number; limit: number }): Promise<number>;
-  /** Running attempts whose lease expired before `now` (or the DB clock), oldest first. */
+  /** MUST return: Running attempts whose lease expired before `now` (or the DB clock), oldest first. At most `limit`. */
   findExpiredLeases(req: { now: number; limit: number }): Promise<ExpiredLease[]>;
   /**
    * Deletes up to `limit` completed/canceled/dead_letter jobs whose `updatedAt` is before
    * `finishedBefore`, with their history, dependency rows and progress events. Never a live
    * job. Returns how many jobs were deleted.
+   * MUST: all of the above; a parent pruned while dependents wait counts as completed.
    */
   pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number>;
   /**
@@ -325,12 +356,17 @@ export interface StorageAdapter {
   deleteJob(req: DeleteJobRequest): Promise<DeleteJobOutcome>;
 
   // ── jobs: reads ──────────────────────────────────────────────────────────────
+  /** MUST return the job as stored, or null when it does not exist in `orgId` (`null`: any org). */
   getJob(req: { id: string; orgId: string | null }): Promise<Job | null>;
+  /** MUST apply every filter of {@link ListJobsRequest}, in its order, with a cursor that stays stable under inserts. */
   listJobs(req: ListJobsRequest): Promise<{ items: Job[]; nextCursor: string | null }>;
-  /** Every transition of a job, oldest first. */
+  /** MUST return: Every transition of a job, oldest first. None for an unknown job. */
   listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]>;
-  /** Earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */
+  /** MUST return the earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */
   nextDueAt(): Promise<number | null>;
+  /**
+   * MUST: `collectMetrics` MUST report every status and priority (zeros included) for `orgId` (every org when null) as of `now`, and processing times (nearest-rank p95) and failure rates by type of the attempts that ended since `since`.
+   */
   collectMetrics(req: { orgId: string | null; since: number; now: number }): Promise<Metrics>;
 
   // ── cross-process ────────────────────────────────────────────────────────────
@@ -341,16 +377,19 @@ export interface StorageAdapter {
    * right after `events[i]` (resuming there yields exactly the events after it): Server-Sent
    * Events use it as each event's id. Without it, readers that need per-event positions read
    * one event at a time.
+   * MUST: all of the above; the events of a deleted or pruned job are gone with it.
    */
   readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }>;
   /**
    * pushWake stores only: calls `onNotice` soon after another process commits a new job or an
    * event. Returns an unsubscribe function.
+   * MUST: a store whose `capabilities.pushWake` is true implements it as stated.
    */
   subscribe?(onNotice: () => void): Promise<() => Promise<void>>;
   /**
    * Maintenance leadership: returns true when `ownerId` holds (or now acquires, or renews)
    * the named lease until `now + ttlMs`.
+   * MUST: `acquireLeadership` MUST be exclusive: while one owner holds a name's unexpired lease, no other owner acquires it, even from another process; its holder renews it.
    */
   acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean>;
 }

@@ -41,7 +41,7 @@ afterAll(() => {
 describe('npm pack', () => {
   it('ships the builds, types, README and docs, and nothing else', () => {
     for (const f of ['package.json', 'README.md', 'docs/README.md', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) expect(files).toContain(f);
-    for (const entry of ['testing', 'postgres']) for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) expect(files).toContain(`dist/${entry}/index.${ext}`);
+    for (const entry of ['testing', 'testing/conformance', 'postgres']) for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) expect(files).toContain(`dist/${entry}/index.${ext}`);
     const unexpected = files.filter((f) => !(f.startsWith('dist/') || /^docs\/[^/]+\.md$/.test(f) || f === 'README.md' || f === 'package.json' || f === 'LICENSE'));
     expect(unexpected).toEqual([]);
     expect(files.filter((f) => f.startsWith('docs/api'))).toEqual([]);

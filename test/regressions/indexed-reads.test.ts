@@ -19,7 +19,7 @@ import { sqliteQb } from '../../src/storage/sqlite/sqlite-compiler.js';
 import { applySqliteMigrations, SQLITE_MIGRATIONS } from '../../src/storage/sqlite/schema.js';
 import { sqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import type { ListJobsRequest } from '../../src/storage/adapter.js';
-import { newJob, T0 } from '../storage/conformance.js';
+import { newJob, T0 } from '../../src/testing/conformance/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobwing-plans-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { Maintenance } from '../../src/maintenance/maintenance.js';
 import { JobRegistry } from '../../src/registry.js';
 import type { StorageAdapter } from '../../src/storage/adapter.js';
 import { FakeClock } from '../../src/testing/index.js';
-import { newJob, T0 } from '../storage/conformance.js';
+import { newJob, T0 } from '../../src/testing/conformance/index.js';
 import { storeKinds } from '../helpers/stores.js';
 
 const TIMED_OUT = Symbol('timed out');

@@ -12,7 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JobwingError, ValidationError } from '../../src/index.js';
 import { postgresStorage, type PostgresStorageAdapter } from '../../src/postgres.js';
 import type { NewJob, StorageAdapter, StoreEvent } from '../../src/storage/adapter.js';
-import { describeStorageConformance, newJob, T0 } from './conformance.js';
+import { describeStorageConformance, newJob, T0 } from '../../src/testing/conformance/index.js';
 
 const url = process.env.JOBWING_TEST_PG_URL || undefined;
 const SKIP = url ? '' : ' (skipped: set JOBWING_TEST_PG_URL, e.g. postgres://postgres@127.0.0.1:5432/test)';
@@ -32,22 +32,20 @@ afterAll(async () => {
 const open = (extra: Partial<Parameters<typeof postgresStorage>[0]> = {}) => postgresStorage({ connectionString: url!, schema, poolSize: 4, ...extra });
 
 describe.skipIf(!url)(`postgres store${SKIP}`, () => {
-  describeStorageConformance(
-    `postgres (schema ${schema})`,
-    {
-      async create() {
-        return open();
-      },
-      async destroy() {
-        // DELETE, not TRUNCATE: on tables this small it avoids new relation files (and fsyncs).
-        await adminPool().query(TABLES.map((t) => `DELETE FROM "${schema}".${t}`).join('; '));
-      },
-      async connectPeer() {
-        return open();
-      },
+  describeStorageConformance({
+    name: `postgres (schema ${schema})`,
+    async create() {
+      return open();
     },
-    { multiProcess: true, pushWake: true, databaseClock: true },
-  );
+    async destroy() {
+      // DELETE, not TRUNCATE: on tables this small it avoids new relation files (and fsyncs).
+      await adminPool().query(TABLES.map((t) => `DELETE FROM "${schema}".${t}`).join('; '));
+    },
+    async connectPeer() {
+      return open();
+    },
+    capabilities: { multiProcess: true, pushWake: true, databaseClock: true },
+  });
 });
 
 describe('postgresStorage options (no database needed)', () => {

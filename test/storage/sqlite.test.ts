@@ -17,7 +17,7 @@ import { EXPIRED_LEASES_SQL } from '../../src/storage/sqlite/queries-lease.js';
 import { PRUNABLE_SQL } from '../../src/storage/sqlite/queries-prune.js';
 import { applySqliteMigrations, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
 import { sqliteStorage, type SqliteStorageAdapter } from '../../src/storage/sqlite/sqlite-storage.js';
-import { describeStorageConformance, newJob, T0 } from './conformance.js';
+import { describeStorageConformance, newJob, T0 } from '../../src/testing/conformance/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -27,31 +27,33 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'jobwing-sqlite-'));
 }
 
-describeStorageConformance(
-  'sqlite file',
-  {
-    async create() {
-      const dir = tempDir();
-      const store = sqliteStorage({ path: join(dir, 'jobs.sqlite') });
-      tempDirs.set(store, dir);
-      return store;
-    },
-    async destroy(store) {
-      await store.close();
-      const dir = tempDirs.get(store);
-      tempDirs.delete(store);
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-    async connectPeer(store) {
-      const peer = sqliteStorage({ path: (store as SqliteStorageAdapter).options.path });
-      await peer.migrate();
-      return peer;
-    },
+describeStorageConformance({
+  name: 'sqlite file',
+  async create() {
+    const dir = tempDir();
+    const store = sqliteStorage({ path: join(dir, 'jobs.sqlite') });
+    tempDirs.set(store, dir);
+    return store;
   },
-  { multiProcess: true, pushWake: false, databaseClock: false },
-);
+  async destroy(store) {
+    await store.close();
+    const dir = tempDirs.get(store);
+    tempDirs.delete(store);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+  async connectPeer(store) {
+    const peer = sqliteStorage({ path: (store as SqliteStorageAdapter).options.path });
+    await peer.migrate();
+    return peer;
+  },
+  capabilities: { multiProcess: true, pushWake: false, databaseClock: false },
+});
 
-describeStorageConformance('sqlite :memory:', { create: async () => sqliteStorage({ path: ':memory:' }) }, { multiProcess: false });
+describeStorageConformance({
+  name: 'sqlite :memory:',
+  create: async () => sqliteStorage({ path: ':memory:' }),
+  capabilities: { multiProcess: false, pushWake: false, databaseClock: false },
+});
 
 // ── SQLite only ────────────────────────────────────────────────────────────────
 describe('sqliteStorage (SQLite only)', () => {

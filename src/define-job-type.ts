@@ -75,6 +75,12 @@ export interface JobTypeDefinition<
    * (Default: 300_000)
    */
   dedupWindowMs?: number;
+  /** (runtime) Attempts of this type running at once, across every process on the store. (Default: unlimited) */
+  concurrency?: number | null;
+  /** (runtime) Attempts of this type running at once per org, across every process. (Default: unlimited) */
+  concurrencyPerOrg?: number | null;
+  /** (runtime) Paused: submits are accepted, nothing new is claimed. (Default: false) */
+  paused?: boolean;
   /** Override of the default transient/permanent rules for other thrown errors. */
   classifyError?: ClassifyError;
   handler(input: z.output<InSchema>, ctx: JobContext<z.output<CpSchema>>): Promise<z.input<OutSchema>>;
@@ -110,6 +116,9 @@ export interface JobTypeSpec<
   readonly enabled: boolean;
   readonly requiresPermission: string | null;
   readonly dedupWindowMs: number;
+  readonly concurrency: number | null;
+  readonly concurrencyPerOrg: number | null;
+  readonly paused: boolean;
   readonly classifyError: ClassifyError | undefined;
   readonly handler: JobHandler<InSchema, OutSchema, CpSchema> | undefined;
   /**
@@ -184,6 +193,9 @@ const definitionSchema = z.object({
   enabled: z.boolean().optional(),
   requiresPermission: z.string().min(1).max(200).nullable().optional(),
   dedupWindowMs: z.number().int().min(0).optional(),
+  concurrency: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  concurrencyPerOrg: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  paused: z.boolean().optional(),
 });
 
 /**
@@ -250,6 +262,9 @@ function build(def: JobTypeDeclarationDefinition<string, AnySchema, AnySchema, A
     enabled: def.enabled ?? true,
     requiresPermission: def.requiresPermission ?? null,
     dedupWindowMs: def.dedupWindowMs ?? 300_000,
+    concurrency: def.concurrency ?? null,
+    concurrencyPerOrg: def.concurrencyPerOrg ?? null,
+    paused: def.paused ?? false,
     classifyError: def.classifyError,
     handler,
     implement(next: JobHandler<AnySchema, AnySchema, AnySchema>) {

@@ -173,6 +173,12 @@ export interface JobTypeInfo {
   enabled: boolean;
   requiresPermission: string | null;
   dedupWindowMs: number;
+  /** Attempts of this type running at once across the store, or null (unlimited). */
+  concurrency: number | null;
+  /** Attempts of this type running at once per org across the store, or null (unlimited). */
+  concurrencyPerOrg: number | null;
+  /** Nothing new of this type is claimed while true; submits are still accepted. */
+  paused: boolean;
 }
 
 /** Settings an admin can change at run time. */

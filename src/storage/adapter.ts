@@ -99,6 +99,36 @@ export interface ClaimJobsRequest {
   limit: number;
   now: number;
   leaseMs: number;
+  /**
+   * Flow-control settings of the `types` that have any (absent: none). The store MUST enforce
+   * them inside the claim, so they hold across every process on the store; see
+   * {@link ClaimTypeLimits}. A job held back by them stays `queued` and uses no attempt.
+   */
+  limits?: readonly ClaimTypeLimits[];
+  /**
+   * Order among orgs within one priority level (absent: 'none').
+   * - 'none': claim order (priority rank, runAt, seq).
+   * - 'org': within one priority level, orgs are served in turn (round-robin in org id order,
+   *   continuing after the org served last); each org's jobs in runAt, seq order. Priority
+   *   still wins across levels. The store MUST keep this an indexed lookup.
+   */
+  fairness?: 'org' | 'none';
+}
+
+/**
+ * Limits of one job type, as the claim enforces them. Counts of running attempts MUST come
+ * from the jobs table (status 'running'), so a slot comes back as soon as its attempt ends,
+ * however it ends (settled, released, or rescued after a crash); and a store MUST serialize
+ * claims of a limited type (e.g. a lock) so that concurrent claims never exceed a cap.
+ */
+export interface ClaimTypeLimits {
+  type: string;
+  /** Nothing of this type is claimed. */
+  paused: boolean;
+  /** At most this many of the type `running` at once across the store (null: unlimited). */
+  concurrency: number | null;
+  /** At most this many of the type `running` at once per org (null: unlimited). */
+  concurrencyPerOrg: number | null;
 }
 
 /** A job claimed for one attempt. */

@@ -157,6 +157,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     name: 'trace context of the submit',
     up: [`ALTER TABLE jobs ADD COLUMN trace_context TEXT`],
   },
+  {
+    version: 4,
+    name: 'flow control: running counts and per-org claim walk',
+    up: [
+      // Concurrency caps count running attempts per type and per (type, org) on every limited
+      // claim; a count over this index reads only the running rows of that type.
+      `CREATE INDEX jobs_running_idx ON jobs (type, org_id) WHERE status = 'running'`,
+      // Fairness between orgs: the next org with queued jobs of a type at a level (a seek),
+      // and that org's oldest queued jobs (a range).
+      `CREATE INDEX jobs_fair_idx ON jobs (type, priority_rank, org_id, run_at, seq) WHERE status = 'queued'`,
+    ],
+  },
 ];
 
 /** Version of the newest migration this code knows. */

@@ -1,0 +1,213 @@
+/**
+ * Which queued jobs a claim takes when flow control is in force (limits, pause, fairness):
+ * the rule lives here once; a store supplies indexed lookups ({@link ClaimReader}) and runs
+ * the plan inside its claim transaction, after serializing claims of limited types.
+ *
+ * Order with fairness 'org' (the exact rule, documented in docs/concepts.md):
+ * 1. priority levels in rank order (critical first); a level is served until it has no
+ *    claimable job left, then the next;
+ * 2. within a level, orgs take turns in org id order, starting after the org served last at
+ *    that level (a cursor kept per store instance) and wrapping around; each turn gives one
+ *    job, the org's oldest claimable one (runAt, then submission order) across the types;
+ * 3. when every org has had its turn and slots are left, another round starts.
+ * With fairness 'none': claim order (priority, runAt, seq), skipping held-back jobs.
+ * Held back (skipped, left `queued`): paused types, types at `concurrency`, (type, org) pairs
+ * at `concurrencyPerOrg`.
+ */
+import type { ClaimJobsRequest, ClaimTypeLimits } from '../adapter.js';
+
+/** A queued job as the plan sees it. */
+export interface Candidate {
+  seq: number;
+  type: string;
+  orgId: string;
+  priorityRank: number;
+  runAt: number;
+}
+
+/** Indexed lookups a store provides. Every one MUST be an index seek or a bounded range. */
+export interface ClaimReader {
+  /** Running attempts of `type` (of `orgId` when given), from the jobs table. */
+  countRunning(type: string, orgId: string | null): number;
+  /** Smallest org id > `after` (>= '' when `after` is null) with a queued job of `type` at `priorityRank`. */
+  nextOrg(type: string, priorityRank: number, after: string | null): string | null;
+  /** Up to `limit` queued jobs of (type, rank, org) after (runAt, seq) `after`, in (runAt, seq) order. */
+  orgJobs(type: string, priorityRank: number, orgId: string, after: { runAt: number; seq: number } | null, limit: number): Candidate[];
+  /** Up to `limit` queued jobs of `types` after `after` in claim order (priority, runAt, seq). */
+  claimOrder(types: readonly string[], after: Candidate | null, limit: number): Candidate[];
+  /** True when queued jobs of more than one org exist (a cheap pair of seeks). */
+  severalOrgsQueued(): boolean;
+}
+
+/** Rows a claim with fairness 'none' looks at past the head when per-org caps skip jobs. */
+export const FIFO_SCAN_BOUND = 2_000;
+/** Orgs visited per priority level and claim (bounds the work when most orgs are capped). */
+export const ORG_VISIT_BOUND = 512;
+
+/** Per-store state of the fairness rotation: the org served last, per priority rank. */
+export type FairnessCursor = Map<number, string>;
+
+/** The plan: claim by the normal fast path over `types`, or exactly these `seqs`, or nothing. */
+export type ClaimPlan = { kind: 'fast'; types: readonly string[] } | { kind: 'seqs'; seqs: number[] } | { kind: 'none' };
+
+/** True when the request carries anything that can change what the plain claim would take. */
+export function needsPlan(req: ClaimJobsRequest): boolean {
+  return (req.limits !== undefined && req.limits.length > 0) || req.fairness === 'org';
+}
+
+/** Computes which jobs to claim. Call inside the claim transaction (counts must be current). */
+export function planClaim(reader: ClaimReader, req: ClaimJobsRequest, cursor: FairnessCursor): ClaimPlan {
+  const byType = new Map<string, ClaimTypeLimits>((req.limits ?? []).map((l) => [l.type, l]));
+  const slots = new Map<string, number>(); // remaining slots of capped types
+  const orgCaps = new Map<string, number>();
+  const types: string[] = [];
+  for (const t of req.types) {
+    const l = byType.get(t);
+    if (l?.paused) continue;
+    if (l?.concurrency != null) {
+      const free = l.concurrency - reader.countRunning(t, null);
+      if (free <= 0) continue;
+      slots.set(t, free);
+    }
+    if (l?.concurrencyPerOrg != null) orgCaps.set(t, l.concurrencyPerOrg);
+    types.push(t);
+  }
+  if (types.length === 0) return { kind: 'none' };
+  const uncapped = orgCaps.size === 0 && [...slots.values()].every((n) => n >= req.limit);
+  if (uncapped && (req.fairness !== 'org' || !reader.severalOrgsQueued())) return { kind: 'fast', types };
+
+  const orgFree = new Map<string, number>(); // remaining slots of (type, org) pairs under a cap
+  const allowed = (c: { type: string; orgId: string }): boolean => {
+    if ((slots.get(c.type) ?? 1) <= 0) return false;
+    const cap = orgCaps.get(c.type);
+    if (cap === undefined) return true;
+    const key = `${c.type}\u0000${c.orgId}`;
+    let free = orgFree.get(key);
+    if (free === undefined) orgFree.set(key, (free = cap - reader.countRunning(c.type, c.orgId)));
+    return free > 0;
+  };
+  const take = (c: Candidate, seqs: number[]): void => {
+    seqs.push(c.seq);
+    const s = slots.get(c.type);
+    if (s !== undefined) slots.set(c.type, s - 1);
+    const key = `${c.type}\u0000${c.orgId}`;
+    const f = orgFree.get(key);
+    if (f !== undefined) orgFree.set(key, f - 1);
+  };
+  const seqs: number[] = [];
+  if (req.fairness === 'org') planFair(reader, req, types, cursor, allowed, take, seqs);
+  else planFifo(reader, req, types, allowed, take, seqs);
+  return seqs.length === 0 ? { kind: 'none' } : { kind: 'seqs', seqs };
+}
+
+type Allowed = (c: { type: string; orgId: string }) => boolean;
+type Take = (c: Candidate, seqs: number[]) => void;
+
+/** Claim order, skipping held-back jobs, looking at most FIFO_SCAN_BOUND rows. */
+function planFifo(reader: ClaimReader, req: ClaimJobsRequest, types: string[], allowed: Allowed, take: Take, seqs: number[]): void {
+  let after: Candidate | null = null;
+  let scanned = 0;
+  while (seqs.length < req.limit && scanned < FIFO_SCAN_BOUND) {
+    const page = reader.claimOrder(types, after, Math.min(256, Math.max(req.limit * 2, 16)));
+    if (page.length === 0) return;
+    for (const c of page) {
+      scanned++;
+      if (allowed(c)) take(c, seqs);
+      if (seqs.length >= req.limit) return;
+    }
+    after = page[page.length - 1]!;
+  }
+}
+
+/** One org's claimable jobs at one level, merged across types in (runAt, seq) order, read lazily. */
+class OrgStream {
+  /** Per type: rows read and not yet taken, and the last row read (the next page starts after it). */
+  readonly #buffers = new Map<string, { rows: Candidate[]; done: boolean; last?: Candidate }>();
+  constructor(
+    readonly orgId: string,
+    private readonly reader: ClaimReader,
+    private readonly rank: number,
+    private readonly types: readonly string[],
+    private readonly batch: number,
+  ) {}
+
+  /** The org's next claimable job, or null when it has none left this claim. */
+  next(allowed: Allowed): Candidate | null {
+    let best: Candidate | null = null;
+    for (const t of this.types) {
+      if (!allowed({ type: t, orgId: this.orgId })) continue;
+      const head = this.#head(t);
+      if (head && (!best || head.runAt < best.runAt || (head.runAt === best.runAt && head.seq < best.seq))) best = head;
+    }
+    if (best) this.#buffers.get(best.type)!.rows.shift();
+    return best;
+  }
+
+  #head(type: string): Candidate | null {
+    let b = this.#buffers.get(type);
+    if (!b) this.#buffers.set(type, (b = { rows: [], done: false }));
+    if (b.rows.length === 0 && !b.done) {
+      const last = b.last;
+      b.rows = this.reader.orgJobs(type, this.rank, this.orgId, last ? { runAt: last.runAt, seq: last.seq } : null, this.batch);
+      if (b.rows.length < this.batch) b.done = true;
+      if (b.rows.length > 0) b.last = b.rows[b.rows.length - 1];
+    }
+    return b.rows[0] ?? null;
+  }
+}
+
+/** Orgs with queued jobs of `types` at `rank`, in turn order: after `after`, then wrapping around. */
+function* orgsInTurn(reader: ClaimReader, types: readonly string[], rank: number, after: string | undefined): Generator<string> {
+  const from = after ?? null;
+  const seen = new Set<string>();
+  for (const pass of [0, 1]) {
+    const heads = new Map<string, string | null>();
+    for (const t of types) heads.set(t, reader.nextOrg(t, rank, pass === 0 ? from : null));
+    for (;;) {
+      let min: string | null = null;
+      for (const h of heads.values()) if (h !== null && (min === null || h < min)) min = h;
+      if (min === null) break;
+      if (pass === 1 && from !== null && min > from) break; // wrapped all the way round
+      if (!seen.has(min)) {
+        seen.add(min);
+        yield min;
+      }
+      for (const [t, h] of heads) if (h === min) heads.set(t, reader.nextOrg(t, rank, min));
+    }
+    if (from === null) return; // no cursor yet: one pass covers every org
+  }
+}
+
+/** Round-robin over orgs within each priority level; see the module comment. */
+function planFair(reader: ClaimReader, req: ClaimJobsRequest, types: string[], cursor: FairnessCursor, allowed: Allowed, take: Take, seqs: number[]): void {
+  for (let rank = 0; rank <= 3 && seqs.length < req.limit; rank++) {
+    const streams: OrgStream[] = [];
+    let visited = 0;
+    let lastServed: string | undefined;
+    // Round 1: one job from each org in turn order, discovering orgs as we go.
+    for (const org of orgsInTurn(reader, types, rank, cursor.get(rank))) {
+      if (seqs.length >= req.limit || visited++ >= ORG_VISIT_BOUND) break;
+      const s = new OrgStream(org, reader, rank, types, Math.min(req.limit, 64));
+      const c = s.next(allowed);
+      if (!c) continue;
+      take(c, seqs);
+      lastServed = org;
+      streams.push(s);
+    }
+    // Further rounds over the orgs that still had jobs, until the slots are full.
+    let live = streams;
+    while (seqs.length < req.limit && live.length > 0) {
+      const still: OrgStream[] = [];
+      for (const s of live) {
+        if (seqs.length >= req.limit) break;
+        const c = s.next(allowed);
+        if (!c) continue;
+        take(c, seqs);
+        lastServed = s.orgId;
+        still.push(s);
+      }
+      live = still;
+    }
+    if (lastServed !== undefined) cursor.set(rank, lastServed);
+  }
+}

@@ -25,7 +25,11 @@ export interface Candidate {
   runAt: number;
 }
 
-/** Indexed lookups a store provides. Every one MUST be an index seek or a bounded range. */
+/**
+ * Indexed lookups a store provides. Every one MUST be an index seek or a bounded range. The
+ * plan is a generator that yields these lookups, so a synchronous store (SQLite) answers them
+ * inside its transaction and an asynchronous one (Postgres) awaits them: one rule, two drivers.
+ */
 export interface ClaimReader {
   /** Running attempts of `type` (of `orgId` when given), from the jobs table. */
   countRunning(type: string, orgId: string | null): number;
@@ -37,6 +41,37 @@ export interface ClaimReader {
   claimOrder(types: readonly string[], after: Candidate | null, limit: number): Candidate[];
   /** True when queued jobs of more than one org exist (a cheap pair of seeks). */
   severalOrgsQueued(): boolean;
+}
+
+/** An asynchronous {@link ClaimReader}. */
+export type AsyncClaimReader = { [K in keyof ClaimReader]: (...args: Parameters<ClaimReader[K]>) => Promise<ReturnType<ClaimReader[K]>> };
+
+type Lookup = { [K in keyof ClaimReader]: { op: K; args: Parameters<ClaimReader[K]> } }[keyof ClaimReader];
+type Plan<R> = Generator<Lookup, R, unknown>;
+
+/** One lookup, as a step of the plan. */
+function* ask<K extends keyof ClaimReader>(op: K, ...args: Parameters<ClaimReader[K]>): Plan<ReturnType<ClaimReader[K]>> {
+  return (yield { op, args } as Lookup) as ReturnType<ClaimReader[K]>;
+}
+
+/** Runs the plan against a synchronous reader. */
+export function planClaimSync(reader: ClaimReader, req: ClaimJobsRequest, cursor: FairnessCursor): ClaimPlan {
+  const g = planClaim(req, cursor);
+  for (let step = g.next(); ; ) {
+    if (step.done) return step.value;
+    const { op, args } = step.value;
+    step = g.next((reader[op] as (...a: unknown[]) => unknown)(...args));
+  }
+}
+
+/** Runs the plan against an asynchronous reader. */
+export async function planClaimAsync(reader: AsyncClaimReader, req: ClaimJobsRequest, cursor: FairnessCursor): Promise<ClaimPlan> {
+  const g = planClaim(req, cursor);
+  for (let step = g.next(); ; ) {
+    if (step.done) return step.value;
+    const { op, args } = step.value;
+    step = g.next(await (reader[op] as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
 }
 
 /** Rows a claim with fairness 'none' looks at past the head when per-org caps skip jobs. */
@@ -56,7 +91,7 @@ export function needsPlan(req: ClaimJobsRequest): boolean {
 }
 
 /** Computes which jobs to claim. Call inside the claim transaction (counts must be current). */
-export function planClaim(reader: ClaimReader, req: ClaimJobsRequest, cursor: FairnessCursor): ClaimPlan {
+function* planClaim(req: ClaimJobsRequest, cursor: FairnessCursor): Plan<ClaimPlan> {
   const byType = new Map<string, ClaimTypeLimits>((req.limits ?? []).map((l) => [l.type, l]));
   const slots = new Map<string, number>(); // remaining slots of capped types
   const orgCaps = new Map<string, number>();
@@ -65,7 +100,7 @@ export function planClaim(reader: ClaimReader, req: ClaimJobsRequest, cursor: Fa
     const l = byType.get(t);
     if (l?.paused) continue;
     if (l?.concurrency != null) {
-      const free = l.concurrency - reader.countRunning(t, null);
+      const free = l.concurrency - (yield* ask('countRunning', t, null));
       if (free <= 0) continue;
       slots.set(t, free);
     }
@@ -74,16 +109,16 @@ export function planClaim(reader: ClaimReader, req: ClaimJobsRequest, cursor: Fa
   }
   if (types.length === 0) return { kind: 'none' };
   const uncapped = orgCaps.size === 0 && [...slots.values()].every((n) => n >= req.limit);
-  if (uncapped && (req.fairness !== 'org' || !reader.severalOrgsQueued())) return { kind: 'fast', types };
+  if (uncapped && (req.fairness !== 'org' || !(yield* ask('severalOrgsQueued')))) return { kind: 'fast', types };
 
   const orgFree = new Map<string, number>(); // remaining slots of (type, org) pairs under a cap
-  const allowed = (c: { type: string; orgId: string }): boolean => {
+  const allowed = function* (c: { type: string; orgId: string }): Plan<boolean> {
     if ((slots.get(c.type) ?? 1) <= 0) return false;
     const cap = orgCaps.get(c.type);
     if (cap === undefined) return true;
     const key = `${c.type}\u0000${c.orgId}`;
     let free = orgFree.get(key);
-    if (free === undefined) orgFree.set(key, (free = cap - reader.countRunning(c.type, c.orgId)));
+    if (free === undefined) orgFree.set(key, (free = cap - (yield* ask('countRunning', c.type, c.orgId))));
     return free > 0;
   };
   const take = (c: Candidate, seqs: number[]): void => {
@@ -95,24 +130,24 @@ export function planClaim(reader: ClaimReader, req: ClaimJobsRequest, cursor: Fa
     if (f !== undefined) orgFree.set(key, f - 1);
   };
   const seqs: number[] = [];
-  if (req.fairness === 'org') planFair(reader, req, types, cursor, allowed, take, seqs);
-  else planFifo(reader, req, types, allowed, take, seqs);
+  if (req.fairness === 'org') yield* planFair(req, types, cursor, allowed, take, seqs);
+  else yield* planFifo(req, types, allowed, take, seqs);
   return seqs.length === 0 ? { kind: 'none' } : { kind: 'seqs', seqs };
 }
 
-type Allowed = (c: { type: string; orgId: string }) => boolean;
+type Allowed = (c: { type: string; orgId: string }) => Plan<boolean>;
 type Take = (c: Candidate, seqs: number[]) => void;
 
 /** Claim order, skipping held-back jobs, looking at most FIFO_SCAN_BOUND rows. */
-function planFifo(reader: ClaimReader, req: ClaimJobsRequest, types: string[], allowed: Allowed, take: Take, seqs: number[]): void {
+function* planFifo(req: ClaimJobsRequest, types: string[], allowed: Allowed, take: Take, seqs: number[]): Plan<void> {
   let after: Candidate | null = null;
   let scanned = 0;
   while (seqs.length < req.limit && scanned < FIFO_SCAN_BOUND) {
-    const page = reader.claimOrder(types, after, Math.min(256, Math.max(req.limit * 2, 16)));
+    const page: Candidate[] = yield* ask('claimOrder', types, after, Math.min(256, Math.max(req.limit * 2, 16)));
     if (page.length === 0) return;
     for (const c of page) {
       scanned++;
-      if (allowed(c)) take(c, seqs);
+      if (yield* allowed(c)) take(c, seqs);
       if (seqs.length >= req.limit) return;
     }
     after = page[page.length - 1]!;
@@ -125,30 +160,29 @@ class OrgStream {
   readonly #buffers = new Map<string, { rows: Candidate[]; done: boolean; last?: Candidate }>();
   constructor(
     readonly orgId: string,
-    private readonly reader: ClaimReader,
     private readonly rank: number,
     private readonly types: readonly string[],
     private readonly batch: number,
   ) {}
 
   /** The org's next claimable job, or null when it has none left this claim. */
-  next(allowed: Allowed): Candidate | null {
+  *next(allowed: Allowed): Plan<Candidate | null> {
     let best: Candidate | null = null;
     for (const t of this.types) {
-      if (!allowed({ type: t, orgId: this.orgId })) continue;
-      const head = this.#head(t);
+      if (!(yield* allowed({ type: t, orgId: this.orgId }))) continue;
+      const head = yield* this.#head(t);
       if (head && (!best || head.runAt < best.runAt || (head.runAt === best.runAt && head.seq < best.seq))) best = head;
     }
     if (best) this.#buffers.get(best.type)!.rows.shift();
     return best;
   }
 
-  #head(type: string): Candidate | null {
+  *#head(type: string): Plan<Candidate | null> {
     let b = this.#buffers.get(type);
     if (!b) this.#buffers.set(type, (b = { rows: [], done: false }));
     if (b.rows.length === 0 && !b.done) {
       const last = b.last;
-      b.rows = this.reader.orgJobs(type, this.rank, this.orgId, last ? { runAt: last.runAt, seq: last.seq } : null, this.batch);
+      b.rows = yield* ask('orgJobs', type, this.rank, this.orgId, last ? { runAt: last.runAt, seq: last.seq } : null, this.batch);
       if (b.rows.length < this.batch) b.done = true;
       if (b.rows.length > 0) b.last = b.rows[b.rows.length - 1];
     }
@@ -157,38 +191,54 @@ class OrgStream {
 }
 
 /** Orgs with queued jobs of `types` at `rank`, in turn order: after `after`, then wrapping around. */
-function* orgsInTurn(reader: ClaimReader, types: readonly string[], rank: number, after: string | undefined): Generator<string> {
-  const from = after ?? null;
-  const seen = new Set<string>();
-  for (const pass of [0, 1]) {
-    const heads = new Map<string, string | null>();
-    for (const t of types) heads.set(t, reader.nextOrg(t, rank, pass === 0 ? from : null));
+class OrgTurns {
+  readonly #seen = new Set<string>();
+  #pass = 0;
+  #heads: Map<string, string | null> | null = null;
+  constructor(
+    private readonly types: readonly string[],
+    private readonly rank: number,
+    private readonly after: string | null,
+  ) {}
+
+  /** The next org in turn, or null when every org had its turn. */
+  *next(): Plan<string | null> {
     for (;;) {
-      let min: string | null = null;
-      for (const h of heads.values()) if (h !== null && (min === null || h < min)) min = h;
-      if (min === null) break;
-      if (pass === 1 && from !== null && min > from) break; // wrapped all the way round
-      if (!seen.has(min)) {
-        seen.add(min);
-        yield min;
+      if (this.#heads === null) {
+        this.#heads = new Map();
+        for (const t of this.types) this.#heads.set(t, yield* ask('nextOrg', t, this.rank, this.#pass === 0 ? this.after : null));
       }
-      for (const [t, h] of heads) if (h === min) heads.set(t, reader.nextOrg(t, rank, min));
+      let min: string | null = null;
+      for (const h of this.#heads.values()) if (h !== null && (min === null || h < min)) min = h;
+      const wrapped = min !== null && this.#pass === 1 && this.after !== null && min > this.after;
+      if (min === null || wrapped) {
+        // Pass 0 ended: wrap round to the start (unless there is no cursor: one pass was all).
+        if (this.#pass === 1 || this.after === null) return null;
+        this.#pass = 1;
+        this.#heads = null;
+        continue;
+      }
+      for (const [t, h] of this.#heads) if (h === min) this.#heads.set(t, yield* ask('nextOrg', t, this.rank, min));
+      if (this.#seen.has(min)) continue;
+      this.#seen.add(min);
+      return min;
     }
-    if (from === null) return; // no cursor yet: one pass covers every org
   }
 }
 
 /** Round-robin over orgs within each priority level; see the module comment. */
-function planFair(reader: ClaimReader, req: ClaimJobsRequest, types: string[], cursor: FairnessCursor, allowed: Allowed, take: Take, seqs: number[]): void {
+function* planFair(req: ClaimJobsRequest, types: string[], cursor: FairnessCursor, allowed: Allowed, take: Take, seqs: number[]): Plan<void> {
   for (let rank = 0; rank <= 3 && seqs.length < req.limit; rank++) {
     const streams: OrgStream[] = [];
     let visited = 0;
     let lastServed: string | undefined;
     // Round 1: one job from each org in turn order, discovering orgs as we go.
-    for (const org of orgsInTurn(reader, types, rank, cursor.get(rank))) {
-      if (seqs.length >= req.limit || visited++ >= ORG_VISIT_BOUND) break;
-      const s = new OrgStream(org, reader, rank, types, Math.min(req.limit, 64));
-      const c = s.next(allowed);
+    const turns = new OrgTurns(types, rank, cursor.get(rank) ?? null);
+    while (seqs.length < req.limit && visited++ < ORG_VISIT_BOUND) {
+      const org = yield* turns.next();
+      if (org === null) break;
+      const s = new OrgStream(org, rank, types, Math.min(req.limit, 64));
+      const c = yield* s.next(allowed);
       if (!c) continue;
       take(c, seqs);
       lastServed = org;
@@ -200,7 +250,7 @@ function planFair(reader: ClaimReader, req: ClaimJobsRequest, types: string[], c
       const still: OrgStream[] = [];
       for (const s of live) {
         if (seqs.length >= req.limit) break;
-        const c = s.next(allowed);
+        const c = yield* s.next(allowed);
         if (!c) continue;
         take(c, seqs);
         lastServed = s.orgId;

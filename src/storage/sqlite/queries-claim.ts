@@ -8,7 +8,7 @@ import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
 import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
-import { needsPlan, planClaim, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
+import { needsPlan, planClaimSync, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
 import { sqliteClaimReader } from './claim-reader.js';
 
 /** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
@@ -97,7 +97,7 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimJobsRequest
   promoteDue(conn, req.now, PROMOTE_BATCH);
   if (req.limit <= 0 || req.types.length === 0) return [];
   let rows: ClaimedRow[];
-  const plan: ClaimPlan = needsPlan(req) ? planClaim(sqliteClaimReader(conn), req, cursorOf(conn)) : { kind: 'fast', types: req.types };
+  const plan: ClaimPlan = needsPlan(req) ? planClaimSync(sqliteClaimReader(conn), req, cursorOf(conn)) : { kind: 'fast', types: req.types };
   if (plan.kind === 'none') return [];
   if (plan.kind === 'fast') {
     rows = conn.all<ClaimedRow>(raw(CLAIM_BATCH, req.now, req.workerId, req.now + req.leaseMs, req.now, JSON.stringify(plan.types), req.limit));

@@ -58,8 +58,12 @@ for (const kind of storeKinds()) {
       const b = await engine(kind.open(), { clock });
       const paused = await a.system.updateJobType('noop', { paused: true });
       expect(paused.paused).toBe(true);
-      await clock.advance(20); // b reloads settings within pollIntervalMs
-      expect((await b.system.jobTypes()).find((t) => t.name === 'noop')?.paused).toBe(true);
+      await clock.advance(20); // b reloads settings within pollIntervalMs (the reload itself is async)
+      await until(async () => (await b.system.jobTypes()).find((t) => t.name === 'noop')?.paused === true, 'b to see the pause');
+      // A claim already in flight when the setting changed may still take a job (the change is
+      // in force within pollIntervalMs, from each engine's next claim): let those finish first.
+      await drain(a);
+      await drain(b);
       const job = await b.system.submit('noop', { n: 1 });
       await clock.advance(20);
       await drain(a);
@@ -70,7 +74,10 @@ for (const kind of storeKinds()) {
       await clock.advance(20);
       await drain(b);
       await drain(a);
-      await until(async () => (await a.system.get(job.id)).status === 'completed', 'the resumed job to complete');
+      await until(async () => {
+        await clock.advance(20); // keep the fake poll ticking until an engine claims it
+        return (await a.system.get(job.id)).status === 'completed';
+      }, 'the resumed job to complete', 2_000);
       const reader = kind.open();
       const audit = await reader.listJobTypeAudit({ name: 'noop' });
       await reader.close();

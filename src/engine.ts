@@ -205,6 +205,8 @@ export class JobEngine<T extends AnyJobType = any> {
       },
       insertOne: (job, actorId) => engine.#insertQueue.add({ job, actorId }),
       abortLocal: (jobId) => engine.#loop?.abortLocal(jobId, 'canceled'),
+      leaseMs,
+      worker: o.worker !== false,
       onStop: (fn) => {
         engine.#stopListeners.add(fn);
         return () => engine.#stopListeners.delete(fn);

@@ -357,6 +357,11 @@ export interface StorageAdapter {
   // ── jobs: reads ──────────────────────────────────────────────────────────────
   getJob(req: { id: string; orgId: string | null }): Promise<Job | null>;
   listJobs(req: ListJobsRequest): Promise<{ items: Job[]; nextCursor: string | null }>;
+  /**
+   * Optional: the lease of a running job (owner, expiry in epoch ms; on a databaseClock store,
+   * by the database clock), or null. `explain()` reports the holder and its last heartbeat.
+   */
+  getLease?(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null>;
   /** Every transition of a job, oldest first. */
   listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]>;
   /** Earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */

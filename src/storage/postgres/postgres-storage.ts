@@ -302,6 +302,20 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('listJobs', (c) => listJobs(c, this.#names, req), { read: true });
   }
 
+  async getLease(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null> {
+    return this.#call(
+      'getLease',
+      async (c) => {
+        const [row] = await c.query<{ lease_owner: string | null; lease_expires_at: string | null }>({
+          sql: `SELECT lease_owner, lease_expires_at FROM ${this.#names.jobs} WHERE id = $1 AND status = 'running'`,
+          parameters: [req.jobId],
+        });
+        return row ? { owner: row.lease_owner, expiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at) } : null;
+      },
+      { read: true },
+    );
+  }
+
   async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, this.#names, req), { read: true });
   }

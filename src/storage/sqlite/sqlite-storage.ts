@@ -196,6 +196,13 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('listJobs', (c) => listJobs(c, req));
   }
 
+  async getLease(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null> {
+    return this.#call('getLease', (c) => {
+      const row = c.get<{ lease_owner: string | null; lease_expires_at: number | null }>({ sql: `SELECT lease_owner, lease_expires_at FROM jobs WHERE id = ? AND status = 'running'`, parameters: [req.jobId] });
+      return row ? { owner: row.lease_owner, expiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at) } : null;
+    });
+  }
+
   async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, req));
   }

@@ -4,7 +4,7 @@
  * on every engine sharing the store within that interval.
  */
 import { z } from 'zod';
-import { isImplemented, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
+import { isImplemented, rateLimitSchema, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
 import { UnknownJobTypeError, ValidationError } from './errors.js';
 import { toIssues, validationError } from './validation.js';
 import { PRIORITIES } from './states.js';
@@ -24,6 +24,7 @@ export const jobTypeSettingsSchema = z
     concurrency: z.number().int().min(1).max(1_000_000).nullable(),
     concurrencyPerOrg: z.number().int().min(1).max(1_000_000).nullable(),
     paused: z.boolean(),
+    rateLimit: rateLimitSchema.nullable(),
   })
   .partial()
   .strict();
@@ -109,6 +110,7 @@ export class JobRegistry {
       concurrency: o.concurrency !== undefined ? o.concurrency : t.concurrency,
       concurrencyPerOrg: o.concurrencyPerOrg !== undefined ? o.concurrencyPerOrg : t.concurrencyPerOrg,
       paused: o.paused ?? t.paused,
+      rateLimit: o.rateLimit !== undefined ? o.rateLimit : t.rateLimit,
     };
     this.#infoCache.set(name, info);
     return info;
@@ -123,8 +125,8 @@ export class JobRegistry {
     const limits: ClaimTypeLimits[] = [];
     for (const name of this.#implemented) {
       const i = this.info(name);
-      if (!i.paused && i.concurrency === null && i.concurrencyPerOrg === null) continue;
-      limits.push({ type: name, paused: i.paused, concurrency: i.concurrency, concurrencyPerOrg: i.concurrencyPerOrg });
+      if (!i.paused && i.concurrency === null && i.concurrencyPerOrg === null && i.rateLimit === null) continue;
+      limits.push({ type: name, paused: i.paused, concurrency: i.concurrency, concurrencyPerOrg: i.concurrencyPerOrg, rateLimit: i.rateLimit });
     }
     return (this.#limitsCache = limits);
   }

@@ -179,6 +179,8 @@ export interface JobTypeInfo {
   concurrencyPerOrg: number | null;
   /** Nothing new of this type is claimed while true; submits are still accepted. */
   paused: boolean;
+  /** At most `max` attempts start in any `perMs` (sliding window), for the type or per org; null: no limit. */
+  rateLimit: { max: number; perMs: number; scope: 'type' | 'org' } | null;
 }
 
 /** Settings an admin can change at run time. */

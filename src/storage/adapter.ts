@@ -129,6 +129,18 @@ export interface ClaimTypeLimits {
   concurrency: number | null;
   /** At most this many of the type `running` at once per org (null: unlimited). */
   concurrencyPerOrg: number | null;
+  /**
+   * At most `max` attempts START (are claimed) in any `perMs` ending at the claim's `now`, for
+   * the type or per org; counted from the jobs' `started_at` (null: no limit).
+   */
+  rateLimit?: RateLimit | null;
+}
+
+/** Starts per sliding window. */
+export interface RateLimit {
+  max: number;
+  perMs: number;
+  scope: 'type' | 'org';
 }
 
 /** A job claimed for one attempt. */

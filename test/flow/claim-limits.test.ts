@@ -72,6 +72,30 @@ for (const kind of storeKinds()) {
       expect(await s.claimJobs(req('w2', 10, { limits, fairness }))).toHaveLength(0);
     });
 
+    it('a rate limit (scope type) caps starts per sliding window, judged at the claim now', async () => {
+      kind.fresh();
+      const s = await store();
+      await insert(s, 10);
+      const limits = [limit('email', { rateLimit: { max: 3, perMs: 1000, scope: 'type' } })];
+      const at = (now: number) => s.claimJobs(req('w1', 10, { limits, now })).then((c) => c.length);
+      expect(await at(T0)).toBe(3);
+      expect(await at(T0 + 999)).toBe(0); // the window (T0 + 999 - 1000, T0 + 999] still holds 3 starts
+      expect(await at(T0 + 1000)).toBe(3);
+      expect(await at(T0 + 1500)).toBe(0);
+      expect(await at(T0 + 2000)).toBe(3);
+    });
+
+    it('a rate limit with scope org caps starts per org', async () => {
+      kind.fresh();
+      const s = await store();
+      await insert(s, 5, { orgId: 'a' });
+      await insert(s, 5, { orgId: 'b' });
+      const limits = [limit('email', { rateLimit: { max: 2, perMs: 1000, scope: 'org' } })];
+      const claimed = await s.claimJobs(req('w1', 10, { limits }));
+      expect(claimed.map((c) => c.job.orgId).sort()).toEqual(['a', 'a', 'b', 'b']);
+      expect(await s.claimJobs(req('w1', 10, { limits, now: T0 + 10 }))).toHaveLength(0);
+    });
+
     it("fairness 'org': an org with 10 queued behind one with 1,000 is served in the first rounds", async () => {
       kind.fresh();
       const s = await store();

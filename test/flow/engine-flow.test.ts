@@ -84,6 +84,35 @@ for (const kind of storeKinds()) {
       expect(audit.map((x) => [x.actorId, x.changes])).toEqual([['system', { paused: true }], ['system', { paused: false }]]);
     });
 
+    it('a rate limit holds with the fake clock: held-back jobs stay queued and start when the window allows', async () => {
+      kind.fresh();
+      const clock = new FakeClock();
+      const limited = defineJobType({ name: 'limited', input: z.object({ n: z.number() }), dedupWindowMs: 0, rateLimit: { max: 2, perMs: 1000 }, async handler() { return {}; } });
+      const e = new JobEngine({ jobTypes: [limited], storage: kind.open(), clock, pollIntervalMs: 100 });
+      await e.start();
+      stops.push(() => e.stop({ graceMs: 0 }));
+      expect((await e.system.jobTypes())[0]!.rateLimit).toEqual({ max: 2, perMs: 1000, scope: 'type' });
+      const jobs = await e.system.submitMany(Array.from({ length: 5 }, (_, n) => ({ type: 'limited' as const, input: { n } })));
+      const completed = async () => (await Promise.all(jobs.map((j) => e.system.get(j.id)))).filter((j) => j.status === 'completed').length;
+      await drain(e);
+      expect(await completed()).toBe(2);
+      const waiting = (await Promise.all(jobs.map((j) => e.system.get(j.id)))).filter((j) => j.status !== 'completed');
+      expect(waiting.every((j) => j.status === 'queued' && j.retryCount === 0)).toBe(true);
+      await clock.advance(500);
+      await drain(e);
+      expect(await completed()).toBe(2);
+      await clock.advance(500);
+      await until(async () => {
+        await drain(e);
+        return (await completed()) === 4;
+      }, 'two more starts in the next window', 500);
+      await clock.advance(1000);
+      await until(async () => {
+        await drain(e);
+        return (await completed()) === 5;
+      }, 'the last start', 500);
+    });
+
     it('a concurrency cap is never exceeded by three engines on one store', async () => {
       kind.fresh();
       const impl = capped.implement(() => holdFor(5));

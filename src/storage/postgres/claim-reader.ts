@@ -15,6 +15,12 @@ const COLS = 'seq, type, org_id, priority_rank, run_at';
 export function pgClaimReader(conn: PgConnection | PgTx, n: PgNames): AsyncClaimReader {
   const q = <R>(sql: string, ...params: unknown[]) => conn.query<R>(raw(sql, ...params), { prepare: true });
   return {
+    countStarts: async (type, orgId, since) => {
+      const [row] = orgId === null
+        ? await q<{ n: string }>(`SELECT count(*) AS n FROM ${n.jobs} WHERE type = $1 AND started_at >= $2`, type, since)
+        : await q<{ n: string }>(`SELECT count(*) AS n FROM ${n.jobs} WHERE type = $1 AND org_id = $2 AND started_at >= $3`, type, orgId, since);
+      return Number(row?.n ?? 0);
+    },
     countRunning: async (type, orgId) => {
       const [row] = orgId === null
         ? await q<{ n: string }>(`SELECT count(*) AS n FROM ${n.jobs} WHERE status = 'running' AND type = $1`, type)

@@ -121,7 +121,7 @@ const cursors = new WeakMap<PgNames, FairnessCursor>();
 export async function claimJobs(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
   if (needsPlan(req)) {
     // Capped types: plan and claim in one transaction under their locks (see lockLimitedTypes).
-    const capped = (req.limits ?? []).filter((l) => !l.paused && (l.concurrency !== null || l.concurrencyPerOrg !== null)).map((l) => l.type);
+    const capped = (req.limits ?? []).filter((l) => !l.paused && (l.concurrency !== null || l.concurrencyPerOrg !== null || l.rateLimit)).map((l) => l.type);
     if (capped.length === 0) return plannedClaim(conn, n, req);
     if ('transaction' in conn) return conn.transaction((tx) => lockLimitedTypes(tx, n, capped).then(() => plannedClaim(tx, n, req)));
     await lockLimitedTypes(conn, n, capped);

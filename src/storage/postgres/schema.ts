@@ -180,6 +180,9 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
       `CREATE INDEX jobs_fair_idx ON ${n.jobs} (type, priority_rank, org_id, run_at, seq) WHERE status = 'queued'`,
       // Fairness fast path: "does more than one org have queued jobs?" in two seeks.
       `CREATE INDEX jobs_org_queued_idx ON ${n.jobs} (org_id, run_at) WHERE status = 'queued'`,
+      // Rate limits: starts of a type (or a type and org) in a sliding window, by started_at.
+      `CREATE INDEX jobs_started_idx ON ${n.jobs} (type, started_at) WHERE started_at IS NOT NULL`,
+      `CREATE INDEX jobs_org_started_idx ON ${n.jobs} (type, org_id, started_at) WHERE started_at IS NOT NULL`,
     ],
   },
 ];

@@ -11,8 +11,9 @@
  *    job, the org's oldest claimable one (runAt, then submission order) across the types;
  * 3. when every org has had its turn and slots are left, another round starts.
  * With fairness 'none': claim order (priority, runAt, seq), skipping held-back jobs.
- * Held back (skipped, left `queued`): paused types, types at `concurrency`, (type, org) pairs
- * at `concurrencyPerOrg`.
+ * Held back (skipped, left `queued`): paused types, types at `concurrency` or at their rate
+ * limit (scope 'type'), (type, org) pairs at `concurrencyPerOrg` or their rate limit (scope
+ * 'org'). Starts are counted from `started_at` over the window ending at the claim's `now`.
  */
 import type { ClaimJobsRequest, ClaimTypeLimits } from '../adapter.js';
 
@@ -31,6 +32,8 @@ export interface Candidate {
  * inside its transaction and an asynchronous one (Postgres) awaits them: one rule, two drivers.
  */
 export interface ClaimReader {
+  /** Jobs of `type` (of `orgId` when given) whose latest attempt started at or after `since`. */
+  countStarts(type: string, orgId: string | null, since: number): number;
   /** Running attempts of `type` (of `orgId` when given), from the jobs table. */
   countRunning(type: string, orgId: string | null): number;
   /** Smallest org id > `after` (>= '' when `after` is null) with a queued job of `type` at `priorityRank`. */
@@ -94,17 +97,19 @@ export function needsPlan(req: ClaimJobsRequest): boolean {
 function* planClaim(req: ClaimJobsRequest, cursor: FairnessCursor): Plan<ClaimPlan> {
   const byType = new Map<string, ClaimTypeLimits>((req.limits ?? []).map((l) => [l.type, l]));
   const slots = new Map<string, number>(); // remaining slots of capped types
-  const orgCaps = new Map<string, number>();
+  const orgCaps = new Map<string, number>(); // types with a per-org cap or rate limit
   const types: string[] = [];
   for (const t of req.types) {
     const l = byType.get(t);
     if (l?.paused) continue;
-    if (l?.concurrency != null) {
-      const free = l.concurrency - (yield* ask('countRunning', t, null));
-      if (free <= 0) continue;
-      slots.set(t, free);
+    let free = Infinity;
+    if (l?.concurrency != null) free = l.concurrency - (yield* ask('countRunning', t, null));
+    if (l?.rateLimit && l.rateLimit.scope === 'type' && free > 0) {
+      free = Math.min(free, l.rateLimit.max - (yield* ask('countStarts', t, null, req.now - l.rateLimit.perMs + 1)));
     }
-    if (l?.concurrencyPerOrg != null) orgCaps.set(t, l.concurrencyPerOrg);
+    if (free <= 0) continue;
+    if (free !== Infinity) slots.set(t, free);
+    if (l?.concurrencyPerOrg != null || l?.rateLimit?.scope === 'org') orgCaps.set(t, 0);
     types.push(t);
   }
   if (types.length === 0) return { kind: 'none' };
@@ -114,11 +119,16 @@ function* planClaim(req: ClaimJobsRequest, cursor: FairnessCursor): Plan<ClaimPl
   const orgFree = new Map<string, number>(); // remaining slots of (type, org) pairs under a cap
   const allowed = function* (c: { type: string; orgId: string }): Plan<boolean> {
     if ((slots.get(c.type) ?? 1) <= 0) return false;
-    const cap = orgCaps.get(c.type);
-    if (cap === undefined) return true;
+    if (!orgCaps.has(c.type)) return true;
     const key = `${c.type}\u0000${c.orgId}`;
     let free = orgFree.get(key);
-    if (free === undefined) orgFree.set(key, (free = cap - (yield* ask('countRunning', c.type, c.orgId))));
+    if (free === undefined) {
+      const l = byType.get(c.type)!;
+      free = Infinity;
+      if (l.concurrencyPerOrg != null) free = l.concurrencyPerOrg - (yield* ask('countRunning', c.type, c.orgId));
+      if (l.rateLimit?.scope === 'org' && free > 0) free = Math.min(free, l.rateLimit.max - (yield* ask('countStarts', c.type, c.orgId, req.now - l.rateLimit.perMs + 1)));
+      orgFree.set(key, free);
+    }
     return free > 0;
   };
   const take = (c: Candidate, seqs: number[]): void => {

@@ -21,12 +21,17 @@ const CLAIM_ORDER = `SELECT seq, type, org_id, priority_rank, run_at FROM jobs I
 const ANY_ORG = `SELECT org_id FROM jobs INDEXED BY jobs_org_queued_idx WHERE status = 'queued' ORDER BY org_id LIMIT 1`;
 const OTHER_ORG = `SELECT 1 AS x FROM jobs INDEXED BY jobs_org_queued_idx WHERE status = 'queued' AND org_id > ? LIMIT 1`;
 
+const STARTS_TYPE = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`;
+const STARTS_ORG = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_org_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`;
+
 type Row = { seq: number; type: string; org_id: string; priority_rank: number; run_at: number };
 const toCandidate = (r: Row): Candidate => ({ seq: Number(r.seq), type: r.type, orgId: r.org_id, priorityRank: Number(r.priority_rank), runAt: Number(r.run_at) });
 
 /** A {@link ClaimReader} over one connection; use inside the claim's write transaction. */
 export function sqliteClaimReader(conn: SqliteConnection): ClaimReader {
   return {
+    countStarts: (type, orgId, since) =>
+      Number(conn.get<{ n: number }>(orgId === null ? raw(STARTS_TYPE, type, since) : raw(STARTS_ORG, type, orgId, since))?.n ?? 0),
     countRunning: (type, orgId) =>
       Number(conn.get<{ n: number }>(orgId === null ? raw(COUNT_TYPE, type) : raw(COUNT_ORG, type, orgId))?.n ?? 0),
     nextOrg: (type, rank, after) =>

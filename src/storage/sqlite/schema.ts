@@ -167,6 +167,10 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       // Fairness between orgs: the next org with queued jobs of a type at a level (a seek),
       // and that org's oldest queued jobs (a range).
       `CREATE INDEX jobs_fair_idx ON jobs (type, priority_rank, org_id, run_at, seq) WHERE status = 'queued'`,
+      // Rate limits count the starts of a type (or a type and org) in a sliding window ending
+      // at the claim's now: a range over started_at (the latest attempt's start).
+      `CREATE INDEX jobs_started_idx ON jobs (type, started_at) WHERE started_at IS NOT NULL`,
+      `CREATE INDEX jobs_org_started_idx ON jobs (type, org_id, started_at) WHERE started_at IS NOT NULL`,
     ],
   },
 ];

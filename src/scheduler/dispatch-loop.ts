@@ -189,7 +189,7 @@ export class DispatchLoop {
   }
 
   async #claimLoop(): Promise<void> {
-    const { storage, registry, clock, workerId, leaseMs } = this.#o;
+    const { storage, clock } = this.#o;
     for (;;) {
       this.#again = false;
       const free = this.#freeSlots();
@@ -304,7 +304,7 @@ export class DispatchLoop {
   }
 
   async #settleOnce(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
-    const { storage, registry, clock, workerId, leaseMs } = this.#o;
+    const { storage, clock } = this.#o;
     // The claim may take the free slots (reserved now) plus the slots this batch's attempts
     // free when it commits (their runners stay in the map until then).
     const extra = Math.max(0, this.#freeSlots());

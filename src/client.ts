@@ -30,6 +30,7 @@ import type {
   JobPage,
   JobTypeInfo,
   JobTypeSettings,
+  JobTypeSettingsChange,
   ListOptions,
   Metrics,
   MetricsOptions,
@@ -264,7 +265,7 @@ export class JobClient<T extends AnyJobType = any> {
     this.#core.assertStarted();
     const job = await this.#load(id);
     const c = this.#core;
-    return explainJob({ storage: c.storage, registry: c.registry, leaseMs: c.leaseMs, worker: c.worker }, job);
+    return explainJob({ storage: c.storage, registry: c.registry, leaseMs: c.leaseMs, worker: c.worker, now: () => c.clock.now() }, job);
   }
 
   async history(id: JobId): Promise<JobHistoryEntry[]> {
@@ -299,7 +300,7 @@ export class JobClient<T extends AnyJobType = any> {
    * on every engine on the store within `pollIntervalMs`.
    * @throws PermissionDeniedError, UnknownJobTypeError, ValidationError
    */
-  async updateJobType(name: NameOf<T>, changes: Partial<JobTypeSettings>): Promise<JobTypeInfo> {
+  async updateJobType(name: NameOf<T>, changes: JobTypeSettingsChange): Promise<JobTypeInfo> {
     this.#core.assertStarted();
     this.#requireAdmin('updateJobType');
     const c = this.#core;

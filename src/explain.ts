@@ -40,6 +40,8 @@ export interface ExplainContext {
   leaseMs: number;
   /** True when this engine is a worker (it claims the types it implements). */
   worker: boolean;
+  /** The engine clock (rate windows end now). */
+  now(): number;
 }
 
 const HOLDERS_SHOWN = 5;
@@ -96,6 +98,15 @@ async function explainQueued(ctx: ExplainContext, job: Job, out: (r: ExplainReas
     const mine = await running(job.orgId);
     if (mine.length >= info.concurrencyPerOrg) {
       return out('concurrency_limit', `Org "${job.orgId}" is at the concurrencyPerOrg limit of ${info.concurrencyPerOrg} for "${job.type}": held by ${holders(mine)}.`);
+    }
+  }
+  if (info?.rateLimit && ctx.storage.getRateWindow) {
+    const { max, perMs, scope } = info.rateLimit;
+    const now = ctx.now();
+    const w = await ctx.storage.getRateWindow({ type: job.type, orgId: scope === 'org' ? job.orgId : null, since: now - perMs + 1 });
+    if (w.starts >= max && w.oldest !== null) {
+      const who = scope === 'org' ? `org "${job.orgId}" of "${job.type}"` : `"${job.type}"`;
+      return out('rate_limited', `The rate limit of ${who} (${max} starts per ${perMs} ms) is used up: ${w.starts} started in the window; it resets at ${iso(w.oldest + perMs)}.`);
     }
   }
   const here = ctx.worker && ctx.registry.implementedNames().includes(job.type);

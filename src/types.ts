@@ -186,6 +186,11 @@ export interface JobTypeInfo {
 /** Settings an admin can change at run time. */
 export type JobTypeSettings = Omit<JobTypeInfo, 'name'>;
 
+/** A change of {@link JobTypeSettings} as `updateJobType` takes it (`rateLimit.scope` defaults to 'type'). */
+export type JobTypeSettingsChange = Partial<Omit<JobTypeSettings, 'rateLimit'>> & {
+  rateLimit?: { max: number; perMs: number; scope?: 'type' | 'org' } | null;
+};
+
 /** One event read from the store's event tail by `readEvents`, with its position. */
 export type JobEventRecord =
   | { name: 'job:status'; event: JobStatusEvent; cursor: string }

@@ -374,6 +374,11 @@ export interface StorageAdapter {
    * by the database clock), or null. `explain()` reports the holder and its last heartbeat.
    */
   getLease?(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null>;
+  /**
+   * Optional: the starts a rate limit counts, jobs of `type` (and `orgId` when given) whose
+   * `started_at >= since`, and the earliest of them. `explain()` reports when the window resets.
+   */
+  getRateWindow?(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }>;
   /** Every transition of a job, oldest first. */
   listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]>;
   /** Earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */

@@ -56,6 +56,20 @@ for (const kind of storeKinds()) {
       expect(await sys.explain(child.id)).toMatchObject({ reason: 'waiting_on_parent' });
       expect((await sys.explain(child.id)).detail).toContain(parent.id);
 
+      await sys.updateJobType('quick', { rateLimit: { max: 1, perMs: 10_000 } });
+      const r1 = await sys.submit('quick', { n: 20 });
+      const r2 = await sys.submit('quick', { n: 21 });
+      const statuses = async () => (await Promise.all([r1, r2].map((j) => sys.get(j.id)))).map((j) => j.status).sort();
+      for (let i = 0; i < 2000 && !(await statuses()).includes('completed'); i++) await new Promise<void>((r) => setImmediate(r));
+      for (let i = 0; i < 50; i++) await new Promise<void>((r) => setImmediate(r)); // a second claim would have run by now
+      const starts = await statuses();
+      expect(starts).toEqual(['completed', 'queued']);
+      const heldBack = (await sys.get(r1.id)).status === 'queued' ? r1 : r2;
+      const rated = await sys.explain(heldBack.id);
+      expect(rated).toMatchObject({ reason: 'rate_limited', status: 'queued' });
+      expect(rated.detail).toContain(new Date(clock.now() + 10_000).toISOString());
+      await sys.updateJobType('quick', { rateLimit: null });
+
       const orphan = await sys.submit('elsewhere', {});
       expect(await sys.explain(orphan.id)).toMatchObject({ reason: 'no_worker_for_type', status: 'queued' });
 

@@ -316,6 +316,20 @@ class PostgresStorage implements PostgresStorageAdapter {
     );
   }
 
+  async getRateWindow(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }> {
+    return this.#call(
+      'getRateWindow',
+      async (c) => {
+        const [row] = await c.query<{ n: string; oldest: string | null }>({
+          sql: `SELECT count(*) AS n, min(started_at) AS oldest FROM ${this.#names.jobs} WHERE type = $1 AND ($2::text IS NULL OR org_id = $2::text) AND started_at >= $3`,
+          parameters: [req.type, req.orgId, req.since],
+        });
+        return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
+      },
+      { read: true },
+    );
+  }
+
   async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, this.#names, req), { read: true });
   }

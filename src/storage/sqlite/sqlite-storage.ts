@@ -203,6 +203,18 @@ class SqliteStorage implements SqliteStorageAdapter {
     });
   }
 
+  async getRateWindow(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }> {
+    return this.#call('getRateWindow', (c) => {
+      const row = req.orgId === null
+        ? c.get<{ n: number; oldest: number | null }>({ sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`, parameters: [req.type, req.since] })
+        : c.get<{ n: number; oldest: number | null }>({
+            sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_org_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`,
+            parameters: [req.type, req.orgId, req.since],
+          });
+      return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
+    });
+  }
+
   async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, req));
   }

@@ -117,9 +117,30 @@ const seqStatements = new WeakMap<PgNames, string>();
 /** Fairness rotation per store instance: the org served last per level. */
 const cursors = new WeakMap<PgNames, FairnessCursor>();
 
+/** How long "only one org has queued jobs" is trusted (judged at the claims' `now`). */
+const ONE_ORG_TRUST_MS = 250;
+const oneOrgSince = new WeakMap<PgNames, number>();
+
+/**
+ * True when the claim must go through the flow-control plan. Fairness alone needs it only when
+ * several orgs have queued jobs; a single-tenant queue keeps the one-statement claim (and the
+ * one-statement settle + claim), asking again at most every ONE_ORG_TRUST_MS. A second org
+ * that appears meanwhile is served in turn from the next check on.
+ */
+export async function pgNeedsPlan(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<boolean> {
+  if (!needsPlan(req)) return false;
+  if (req.limits !== undefined && req.limits.length > 0) return true;
+  const since = oneOrgSince.get(n);
+  if (since !== undefined && req.now >= since && req.now - since < ONE_ORG_TRUST_MS) return false;
+  const several = await pgClaimReader(conn, n).severalOrgsQueued();
+  if (several) oneOrgSince.delete(n);
+  else oneOrgSince.set(n, req.now);
+  return several;
+}
+
 /** Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order (or as flow control plans). */
 export async function claimJobs(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
-  if (needsPlan(req)) {
+  if (await pgNeedsPlan(conn, n, req)) {
     // Capped types: plan and claim in one transaction under their locks (see lockLimitedTypes).
     const capped = (req.limits ?? []).filter((l) => !l.paused && (l.concurrency !== null || l.concurrencyPerOrg !== null || l.rateLimit)).map((l) => l.type);
     if (capped.length === 0) return plannedClaim(conn, n, req);

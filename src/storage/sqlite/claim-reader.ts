@@ -22,7 +22,7 @@ const ANY_ORG = `SELECT org_id FROM jobs INDEXED BY jobs_org_queued_idx WHERE st
 const OTHER_ORG = `SELECT 1 AS x FROM jobs INDEXED BY jobs_org_queued_idx WHERE status = 'queued' AND org_id > ? LIMIT 1`;
 
 const STARTS_TYPE = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`;
-const STARTS_ORG = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_org_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`;
+const STARTS_ORG = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`;
 
 type Row = { seq: number; type: string; org_id: string; priority_rank: number; run_at: number };
 const toCandidate = (r: Row): Candidate => ({ seq: Number(r.seq), type: r.type, orgId: r.org_id, priorityRank: Number(r.priority_rank), runAt: Number(r.run_at) });

@@ -168,9 +168,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       // and that org's oldest queued jobs (a range).
       `CREATE INDEX jobs_fair_idx ON jobs (type, priority_rank, org_id, run_at, seq) WHERE status = 'queued'`,
       // Rate limits count the starts of a type (or a type and org) in a sliding window ending
-      // at the claim's now: a range over started_at (the latest attempt's start).
-      `CREATE INDEX jobs_started_idx ON jobs (type, started_at) WHERE started_at IS NOT NULL`,
-      `CREATE INDEX jobs_org_started_idx ON jobs (type, org_id, started_at) WHERE started_at IS NOT NULL`,
+      // at the claim's now: a range over (type, started_at), org read from the index. One
+      // index, not one per scope: every update of a started job writes its entries.
+      `CREATE INDEX jobs_started_idx ON jobs (type, started_at, org_id) WHERE started_at IS NOT NULL`,
     ],
   },
 ];

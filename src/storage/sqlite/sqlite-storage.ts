@@ -208,7 +208,7 @@ class SqliteStorage implements SqliteStorageAdapter {
       const row = req.orgId === null
         ? c.get<{ n: number; oldest: number | null }>({ sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`, parameters: [req.type, req.since] })
         : c.get<{ n: number; oldest: number | null }>({
-            sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_org_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`,
+            sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`,
             parameters: [req.type, req.orgId, req.since],
           });
       return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };

@@ -19,6 +19,7 @@ import { pruneFinishedJobs } from './maintenance/pruner.js';
 import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js';
 import { checkString } from './json-faithful.js';
 import { prepareSubmission, type Submitter } from './submission.js';
+import { explainJob, type JobExplanation } from './explain.js';
 import { waitForJob, waitForOptionsSchema, type WaitForOptions } from './wait-for.js';
 import type {
   Actor,
@@ -29,6 +30,7 @@ import type {
   JobPage,
   JobTypeInfo,
   JobTypeSettings,
+  JobTypeSettingsChange,
   ListOptions,
   Metrics,
   MetricsOptions,
@@ -66,6 +68,9 @@ export interface EngineCore {
   abortLocal(jobId: string): void;
   /** Calls `fn` once when the engine begins to stop; returns an unsubscribe function. */
   onStop(fn: () => void): () => void;
+  /** The engine's lease length and whether it is a worker, for `explain()`. */
+  readonly leaseMs: number;
+  readonly worker: boolean;
 }
 
 const MAX_ID_LENGTH = 100;
@@ -250,6 +255,19 @@ export class JobClient<T extends AnyJobType = any> {
   }
 
   /** Every state transition of the job, oldest first. @throws JobNotFoundError */
+  /**
+   * Why the job is (not) running: `{ jobId, status, reason, detail, since }`, where `detail`
+   * names the parent, the limit and its holders, the lease holder and its last heartbeat, or
+   * the next run time. Scoped like `get`.
+   * @throws JobNotFoundError
+   */
+  async explain(id: JobId): Promise<JobExplanation> {
+    this.#core.assertStarted();
+    const job = await this.#load(id);
+    const c = this.#core;
+    return explainJob({ storage: c.storage, registry: c.registry, leaseMs: c.leaseMs, worker: c.worker, now: () => c.clock.now() }, job);
+  }
+
   async history(id: JobId): Promise<JobHistoryEntry[]> {
     this.#core.assertStarted();
     const job = await this.#load(id);
@@ -282,7 +300,7 @@ export class JobClient<T extends AnyJobType = any> {
    * on every engine on the store within `pollIntervalMs`.
    * @throws PermissionDeniedError, UnknownJobTypeError, ValidationError
    */
-  async updateJobType(name: NameOf<T>, changes: Partial<JobTypeSettings>): Promise<JobTypeInfo> {
+  async updateJobType(name: NameOf<T>, changes: JobTypeSettingsChange): Promise<JobTypeInfo> {
     this.#core.assertStarted();
     this.#requireAdmin('updateJobType');
     const c = this.#core;

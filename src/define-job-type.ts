@@ -6,6 +6,17 @@
 import { z } from 'zod';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './retry/backoff.js';
 import type { ClassifyError } from './retry/classify.js';
+
+/** Starts per sliding window, as a type setting. */
+export interface RateLimitSetting {
+  max: number;
+  perMs: number;
+  scope: 'type' | 'org';
+}
+/** A rate limit as written in a definition or an admin change (`scope` defaults to 'type'). */
+export const rateLimitSchema = z
+  .object({ max: z.number().int().min(1).max(1_000_000), perMs: z.number().int().min(1).max(86_400_000), scope: z.enum(['type', 'org']).default('type') })
+  .strict();
 import type { AbortReason, Priority } from './states.js';
 
 /** What a handler knows about the job it runs. */
@@ -75,6 +86,14 @@ export interface JobTypeDefinition<
    * (Default: 300_000)
    */
   dedupWindowMs?: number;
+  /** (runtime) Attempts of this type running at once, across every process on the store. (Default: unlimited) */
+  concurrency?: number | null;
+  /** (runtime) Attempts of this type running at once per org, across every process. (Default: unlimited) */
+  concurrencyPerOrg?: number | null;
+  /** (runtime) Paused: submits are accepted, nothing new is claimed. (Default: false) */
+  paused?: boolean;
+  /** (runtime) At most `max` attempts START in any `perMs` (sliding), for the type or per org. (Default: none) */
+  rateLimit?: { max: number; perMs: number; scope?: 'type' | 'org' } | null;
   /** Override of the default transient/permanent rules for other thrown errors. */
   classifyError?: ClassifyError;
   handler(input: z.output<InSchema>, ctx: JobContext<z.output<CpSchema>>): Promise<z.input<OutSchema>>;
@@ -110,6 +129,10 @@ export interface JobTypeSpec<
   readonly enabled: boolean;
   readonly requiresPermission: string | null;
   readonly dedupWindowMs: number;
+  readonly concurrency: number | null;
+  readonly concurrencyPerOrg: number | null;
+  readonly paused: boolean;
+  readonly rateLimit: RateLimitSetting | null;
   readonly classifyError: ClassifyError | undefined;
   readonly handler: JobHandler<InSchema, OutSchema, CpSchema> | undefined;
   /**
@@ -184,6 +207,10 @@ const definitionSchema = z.object({
   enabled: z.boolean().optional(),
   requiresPermission: z.string().min(1).max(200).nullable().optional(),
   dedupWindowMs: z.number().int().min(0).optional(),
+  concurrency: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  concurrencyPerOrg: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  paused: z.boolean().optional(),
+  rateLimit: rateLimitSchema.nullable().optional(),
 });
 
 /**
@@ -250,6 +277,10 @@ function build(def: JobTypeDeclarationDefinition<string, AnySchema, AnySchema, A
     enabled: def.enabled ?? true,
     requiresPermission: def.requiresPermission ?? null,
     dedupWindowMs: def.dedupWindowMs ?? 300_000,
+    concurrency: def.concurrency ?? null,
+    concurrencyPerOrg: def.concurrencyPerOrg ?? null,
+    paused: def.paused ?? false,
+    rateLimit: def.rateLimit ? { scope: 'type' as const, ...def.rateLimit } : null,
     classifyError: def.classifyError,
     handler,
     implement(next: JobHandler<AnySchema, AnySchema, AnySchema>) {

@@ -53,6 +53,11 @@ export interface JobEngineOptions<T extends AnyJobType> {
   workerId?: string;
   /** Random source for backoff jitter, in [0, 1). (Default: Math.random) */
   random?: () => number;
+  /**
+   * 'org': within one priority level, orgs are served in turn, so one org's backlog never
+   * starves another's; 'none': plain claim order (priority, runAt, submission). (Default: 'org')
+   */
+  fairness?: 'org' | 'none';
 }
 
 /** Options of {@link JobEngine.stop}. */
@@ -74,6 +79,7 @@ const optionsSchema = z
     clock: z.custom<Clock>((c) => !!c && typeof (c as Clock).now === 'function' && typeof (c as Clock).setTimeout === 'function', 'must implement Clock').optional(),
     workerId: z.string().min(1).max(100).optional(),
     random: z.custom<() => number>((f) => typeof f === 'function', 'must be a function').optional(),
+    fairness: z.enum(['org', 'none']).optional(),
   })
   .strict();
 
@@ -172,6 +178,7 @@ export class JobEngine<T extends AnyJobType = any> {
             random,
             reportError,
             instrumentation,
+            fairness: o.fairness ?? 'org',
           });
     this.#maintenance = new Maintenance({
       storage: this.#storage,
@@ -198,6 +205,8 @@ export class JobEngine<T extends AnyJobType = any> {
       },
       insertOne: (job, actorId) => engine.#insertQueue.add({ job, actorId }),
       abortLocal: (jobId) => engine.#loop?.abortLocal(jobId, 'canceled'),
+      leaseMs,
+      worker: o.worker !== false,
       onStop: (fn) => {
         engine.#stopListeners.add(fn);
         return () => engine.#stopListeners.delete(fn);

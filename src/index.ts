@@ -46,3 +46,4 @@ export type { Clock } from './clock.js';
 export type * from './types.js';
 export type * from './storage/adapter.js';
 export { prometheusText, PROMETHEUS_CONTENT_TYPE, type PrometheusTextOptions } from './metrics/prometheus.js';
+export type { ExplainReason, JobExplanation } from './explain.js';

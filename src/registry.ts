@@ -4,11 +4,12 @@
  * on every engine sharing the store within that interval.
  */
 import { z } from 'zod';
-import { isImplemented, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
+import { isImplemented, rateLimitSchema, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
 import { UnknownJobTypeError, ValidationError } from './errors.js';
 import { toIssues, validationError } from './validation.js';
 import { PRIORITIES } from './states.js';
 import type { JobTypeInfo, JobTypeSettings } from './types.js';
+import type { ClaimTypeLimits } from './storage/adapter.js';
 
 /** Schema of an admin change: only these fields, each validated. */
 export const jobTypeSettingsSchema = z
@@ -20,6 +21,10 @@ export const jobTypeSettingsSchema = z
     enabled: z.boolean(),
     requiresPermission: z.string().min(1).max(200).nullable(),
     dedupWindowMs: z.number().int().min(0),
+    concurrency: z.number().int().min(1).max(1_000_000).nullable(),
+    concurrencyPerOrg: z.number().int().min(1).max(1_000_000).nullable(),
+    paused: z.boolean(),
+    rateLimit: rateLimitSchema.nullable(),
   })
   .partial()
   .strict();
@@ -29,6 +34,7 @@ export class JobRegistry {
   readonly #types = new Map<string, AnyJobType>();
   #overrides: Record<string, Partial<JobTypeSettings>> = {};
   #infoCache = new Map<string, JobTypeInfo>();
+  #limitsCache: readonly ClaimTypeLimits[] | null = null;
 
   readonly #implemented: string[] = [];
 
@@ -101,9 +107,28 @@ export class JobRegistry {
       enabled: o.enabled ?? t.enabled,
       requiresPermission: o.requiresPermission !== undefined ? o.requiresPermission : t.requiresPermission,
       dedupWindowMs: o.dedupWindowMs ?? t.dedupWindowMs,
+      concurrency: o.concurrency !== undefined ? o.concurrency : t.concurrency,
+      concurrencyPerOrg: o.concurrencyPerOrg !== undefined ? o.concurrencyPerOrg : t.concurrencyPerOrg,
+      paused: o.paused ?? t.paused,
+      rateLimit: o.rateLimit !== undefined ? o.rateLimit : t.rateLimit,
     };
     this.#infoCache.set(name, info);
     return info;
+  }
+
+  /**
+   * The flow-control settings in force of the implemented types that have any, for the
+   * claim request (the store enforces them). Cached until the overrides change.
+   */
+  claimLimits(): readonly ClaimTypeLimits[] {
+    if (this.#limitsCache) return this.#limitsCache;
+    const limits: ClaimTypeLimits[] = [];
+    for (const name of this.#implemented) {
+      const i = this.info(name);
+      if (!i.paused && i.concurrency === null && i.concurrencyPerOrg === null && i.rateLimit === null) continue;
+      limits.push({ type: name, paused: i.paused, concurrency: i.concurrency, concurrencyPerOrg: i.concurrencyPerOrg, rateLimit: i.rateLimit });
+    }
+    return (this.#limitsCache = limits);
   }
 
   /** Every registered type's settings in force. */
@@ -120,6 +145,7 @@ export class JobRegistry {
     }
     this.#overrides = clean;
     this.#infoCache.clear();
+    this.#limitsCache = null;
   }
 
   /**

@@ -173,10 +173,23 @@ export interface JobTypeInfo {
   enabled: boolean;
   requiresPermission: string | null;
   dedupWindowMs: number;
+  /** Attempts of this type running at once across the store, or null (unlimited). */
+  concurrency: number | null;
+  /** Attempts of this type running at once per org across the store, or null (unlimited). */
+  concurrencyPerOrg: number | null;
+  /** Nothing new of this type is claimed while true; submits are still accepted. */
+  paused: boolean;
+  /** At most `max` attempts start in any `perMs` (sliding window), for the type or per org; null: no limit. */
+  rateLimit: { max: number; perMs: number; scope: 'type' | 'org' } | null;
 }
 
 /** Settings an admin can change at run time. */
 export type JobTypeSettings = Omit<JobTypeInfo, 'name'>;
+
+/** A change of {@link JobTypeSettings} as `updateJobType` takes it (`rateLimit.scope` defaults to 'type'). */
+export type JobTypeSettingsChange = Partial<Omit<JobTypeSettings, 'rateLimit'>> & {
+  rateLimit?: { max: number; perMs: number; scope?: 'type' | 'org' } | null;
+};
 
 /** One event read from the store's event tail by `readEvents`, with its position. */
 export type JobEventRecord =

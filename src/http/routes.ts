@@ -21,6 +21,7 @@ import {
   metricsQuery,
   metricsSchema,
   submitBody,
+  explanationSchema,
 } from './wire-schemas.js';
 
 /** What a route's `run` gets: validated inputs and the actor's client. */
@@ -110,6 +111,15 @@ export const ROUTES: readonly RouteDef[] = [
     response: { status: 200, description: 'Every transition', schema: historySchema },
     errors: [404],
     run: async (ctx) => ({ items: await ctx.client.history(jobId(ctx)) }),
+  }),
+  route({
+    method: 'get',
+    path: '/jobs/:id/explain',
+    operationId: 'explainJob',
+    summary: 'Why a job is (not) running, with the detail that makes it actionable',
+    response: { status: 200, description: 'The reason and its detail', schema: explanationSchema },
+    errors: [404],
+    run: (ctx) => ctx.client.explain(jobId(ctx)),
   }),
   route({
     method: 'post',

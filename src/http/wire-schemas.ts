@@ -130,6 +130,19 @@ const historyEntry = z
   .register(wireRegistry, { id: 'JobHistoryEntry' });
 export const historySchema = z.object({ items: z.array(historyEntry) }).register(wireRegistry, { id: 'JobHistory' });
 
+export const explanationSchema = z
+  .object({
+    jobId: z.string(),
+    status: z.enum(JOB_STATUSES),
+    reason: z.enum([
+      'waiting_on_parent', 'scheduled', 'retry_backoff', 'snoozed', 'type_paused', 'type_disabled',
+      'concurrency_limit', 'rate_limited', 'no_worker_for_type', 'ready', 'running', 'finished',
+    ]),
+    detail: z.string().meta({ description: 'One sentence: the parent, the limit and its holders, the lease holder and its last heartbeat, or the next run time' }),
+    since: isoOut,
+  })
+  .register(wireRegistry, { id: 'JobExplanation' });
+
 const processingTime = z.object({ count: z.number().int(), avgMs: z.number(), p95Ms: z.number() }).register(wireRegistry, { id: 'ProcessingTime' });
 export const metricsSchema = z
   .object({

@@ -15,7 +15,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { BatchQueue } from '../batch-queue.js';
 import type { Instrumentation } from '../instrumentation.js';
 import type { JobRegistry } from '../registry.js';
-import type { ClaimedJob, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
+import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
 import { JobRunner } from './job-runner.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
@@ -32,6 +32,8 @@ export interface DispatchLoopOptions {
   random: () => number;
   reportError(error: unknown, source: string): void;
   instrumentation: Instrumentation;
+  /** Order among orgs within one priority level (see ClaimJobsRequest.fairness). */
+  fairness: 'org' | 'none';
 }
 
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -174,13 +176,20 @@ export class DispatchLoop {
     this.#notifyIdle();
   }
 
+  /** What to claim: the implemented types with the limits in force (the store enforces them). */
+  #claimRequest(limit: number): ClaimJobsRequest {
+    const { registry, clock, workerId, leaseMs, fairness } = this.#o;
+    const limits = registry.claimLimits();
+    return { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs, fairness, ...(limits.length > 0 ? { limits } : {}) };
+  }
+
   /** Slots neither running nor promised to a claim in flight. */
   #freeSlots(): number {
     return this.#o.concurrency - this.#runners.size - this.#reserved;
   }
 
   async #claimLoop(): Promise<void> {
-    const { storage, registry, clock, workerId, leaseMs } = this.#o;
+    const { storage, clock } = this.#o;
     for (;;) {
       this.#again = false;
       const free = this.#freeSlots();
@@ -188,7 +197,7 @@ export class DispatchLoop {
       let claimed;
       this.#reserved += free;
       try {
-        claimed = await storage.claimJobs({ workerId, types: registry.implementedNames(), limit: free, now: clock.now(), leaseMs });
+        claimed = await storage.claimJobs(this.#claimRequest(free));
         this.#lastClaimAt = clock.now();
       } catch (error) {
         this.#reserved -= free;
@@ -295,7 +304,7 @@ export class DispatchLoop {
   }
 
   async #settleOnce(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
-    const { storage, registry, clock, workerId, leaseMs } = this.#o;
+    const { storage, clock } = this.#o;
     // The claim may take the free slots (reserved now) plus the slots this batch's attempts
     // free when it commits (their runners stay in the map until then).
     const extra = Math.max(0, this.#freeSlots());
@@ -309,7 +318,7 @@ export class DispatchLoop {
     try {
       result = await storage.settleAndClaim({
         settles: reqs,
-        claim: { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs },
+        claim: this.#claimRequest(limit),
       });
     } finally {
       this.#reserved -= extra;

@@ -104,6 +104,48 @@ export interface ClaimJobsRequest {
   limit: number;
   now: number;
   leaseMs: number;
+  /**
+   * Flow-control settings of the `types` that have any (absent: none). The store MUST enforce
+   * them inside the claim, so they hold across every process on the store; see
+   * {@link ClaimTypeLimits}. A job held back by them stays `queued` and uses no attempt.
+   */
+  limits?: readonly ClaimTypeLimits[];
+  /**
+   * Order among orgs within one priority level (absent: 'none').
+   * - 'none': claim order (priority rank, runAt, seq).
+   * - 'org': within one priority level, orgs are served in turn (round-robin in org id order,
+   *   continuing after the org served last); each org's jobs in runAt, seq order. Priority
+   *   still wins across levels. The store MUST keep this an indexed lookup.
+   */
+  fairness?: 'org' | 'none';
+}
+
+/**
+ * Limits of one job type, as the claim enforces them. Counts of running attempts MUST come
+ * from the jobs table (status 'running'), so a slot comes back as soon as its attempt ends,
+ * however it ends (settled, released, or rescued after a crash); and a store MUST serialize
+ * claims of a limited type (e.g. a lock) so that concurrent claims never exceed a cap.
+ */
+export interface ClaimTypeLimits {
+  type: string;
+  /** Nothing of this type is claimed. */
+  paused: boolean;
+  /** At most this many of the type `running` at once across the store (null: unlimited). */
+  concurrency: number | null;
+  /** At most this many of the type `running` at once per org (null: unlimited). */
+  concurrencyPerOrg: number | null;
+  /**
+   * At most `max` attempts START (are claimed) in any `perMs` ending at the claim's `now`, for
+   * the type or per org; counted from the jobs' `started_at` (null: no limit).
+   */
+  rateLimit?: RateLimit | null;
+}
+
+/** Starts per sliding window. */
+export interface RateLimit {
+  max: number;
+  perMs: number;
+  scope: 'type' | 'org';
 }
 
 /** A job claimed for one attempt. */
@@ -360,6 +402,18 @@ export interface StorageAdapter {
   getJob(req: { id: string; orgId: string | null }): Promise<Job | null>;
   /** MUST apply every filter of {@link ListJobsRequest}, in its order, with a cursor that stays stable under inserts. */
   listJobs(req: ListJobsRequest): Promise<{ items: Job[]; nextCursor: string | null }>;
+  /**
+   * Optional (MAY be omitted). When present it MUST return the lease of a running job (owner,
+   * expiry in epoch ms; on a databaseClock store, by the database clock), or null.
+   * `explain()` reports the holder and its last heartbeat.
+   */
+  getLease?(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null>;
+  /**
+   * Optional (MAY be omitted). When present it MUST return the starts a rate limit counts: jobs
+   * of `type` (and `orgId` when given) whose `started_at >= since`, and the earliest of them.
+   * `explain()` reports when the window resets.
+   */
+  getRateWindow?(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }>;
   /** MUST return: Every transition of a job, oldest first. None for an unknown job. */
   listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]>;
   /** MUST return the earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */

@@ -22,6 +22,10 @@ export interface StoreKind {
   open(): StorageAdapter;
   /** A fresh, empty database for one test; `open()` then opens that one. */
   fresh(): void;
+  /** SQLite: the current file's path. */
+  path(): string;
+  /** Postgres: the current schema. */
+  schema(): string;
 }
 
 /** Both store kinds, for `describe.each`-style loops. Registers cleanup with `afterAll`. */
@@ -39,6 +43,8 @@ export function storeKinds(): StoreKind[] {
       sqlitePath = join(dir, 'jobs.sqlite');
     },
     open: () => sqliteStorage({ path: sqlitePath, synchronous: 'NORMAL' }),
+    path: () => sqlitePath,
+    schema: () => '',
   };
   const postgres: StoreKind = {
     name: 'postgres',
@@ -48,6 +54,8 @@ export function storeKinds(): StoreKind[] {
       schemas.push(schema);
     },
     open: () => postgresStorage({ connectionString: PG_URL!, schema, poolSize: 4 }),
+    path: () => '',
+    schema: () => schema,
   };
   afterAll(async () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

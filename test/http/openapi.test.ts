@@ -18,6 +18,7 @@ const CONTRACT = [
   'get /jobs',
   'get /jobs/{id}',
   'get /jobs/{id}/history',
+  'get /jobs/{id}/explain',
   'post /jobs/{id}/cancel',
   'post /jobs/{id}/retry',
   'get /metrics',

@@ -302,6 +302,34 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('listJobs', (c) => listJobs(c, this.#names, req), { read: true });
   }
 
+  async getLease(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null> {
+    return this.#call(
+      'getLease',
+      async (c) => {
+        const [row] = await c.query<{ lease_owner: string | null; lease_expires_at: string | null }>({
+          sql: `SELECT lease_owner, lease_expires_at FROM ${this.#names.jobs} WHERE id = $1 AND status = 'running'`,
+          parameters: [req.jobId],
+        });
+        return row ? { owner: row.lease_owner, expiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at) } : null;
+      },
+      { read: true },
+    );
+  }
+
+  async getRateWindow(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }> {
+    return this.#call(
+      'getRateWindow',
+      async (c) => {
+        const [row] = await c.query<{ n: string; oldest: string | null }>({
+          sql: `SELECT count(*) AS n, min(started_at) AS oldest FROM ${this.#names.jobs} WHERE type = $1 AND ($2::text IS NULL OR org_id = $2::text) AND started_at >= $3`,
+          parameters: [req.type, req.orgId, req.since],
+        });
+        return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
+      },
+      { read: true },
+    );
+  }
+
   async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, this.#names, req), { read: true });
   }

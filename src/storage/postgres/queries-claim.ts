@@ -13,6 +13,8 @@ import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
 import { SYSTEM_ACTOR } from './transitions.js';
+import { needsPlan, planClaimAsync, type FairnessCursor } from '../sql/claim-plan.js';
+import { lockLimitedTypes, pgClaimReader } from './claim-reader.js';
 
 /** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
 export const PROMOTE_BATCH = 1000;
@@ -47,8 +49,14 @@ export interface ClaimResult {
  * yet) it joined with a sequential scan of every job: 14 ms of 18 ms for 16 claims among
  * 10,000 jobs.
  */
-export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'false'): string {
+export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'false', seqsParam: string | null = null): string {
   const now = `${p(1)}::bigint`;
+  // With `seqsParam` (the flow-control plan), exactly those queued jobs are candidates, and
+  // due jobs are only promoted (the plan, not the claim order, decides what runs).
+  const candidates = seqsParam === null
+    ? `${n.claimCandidatesFn}(${p(3)}::text[], ${p(4)}::int)`
+    : `(SELECT j.seq, j.priority_rank, j.run_at FROM ${n.jobs} j WHERE j.seq = ANY(${seqsParam}::bigint[]) AND j.status = 'queued'
+        ORDER BY j.seq FOR UPDATE SKIP LOCKED)`;
   const limit = `(CASE WHEN ${deferWhen} THEN 0 ELSE ${p(4)}::int END)`;
   return `due AS MATERIALIZED (
       SELECT seq, status FROM ${n.jobs}
@@ -56,7 +64,7 @@ export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'fal
       ORDER BY run_at, seq LIMIT ${p(2)} FOR UPDATE SKIP LOCKED
     ),
     queued AS MATERIALIZED (
-      SELECT c.seq, c.priority_rank, c.run_at, 'queued'::text AS status FROM ${n.claimCandidatesFn}(${p(3)}::text[], ${limit}) AS c
+      SELECT c.seq, c.priority_rank, c.run_at, 'queued'::text AS status FROM ${candidates.replace(`${p(4)}::int`, limit)} AS c
     ),
     pick AS MATERIALIZED (
       SELECT c.seq, c.status FROM (
@@ -97,22 +105,74 @@ export function claimParams(req: ClaimJobsRequest): unknown[] {
 }
 
 /** The claim statement: the CTEs, then every claimed row (plus the promotion count, on every row). */
-function claimSql(n: PgNames): string {
-  return `WITH ${claimCtes(n, (i) => `$${i}`)}
+function claimSql(n: PgNames, bySeqs = false): string {
+  return `WITH ${claimCtes(n, (i) => `$${i}`, 'false', bySeqs ? '$8' : null)}
     SELECT c.*, p.promoted FROM (SELECT count(*) AS promoted FROM promoted) AS p
     LEFT JOIN claimed c ON true
     ORDER BY c.priority_rank, c.run_at, c.seq`;
 }
 
 const statements = new WeakMap<PgNames, string>();
+const seqStatements = new WeakMap<PgNames, string>();
+/** Fairness rotation per store instance: the org served last per level. */
+const cursors = new WeakMap<PgNames, FairnessCursor>();
 
-/** Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order. */
+/** How long "only one org has queued jobs" is trusted (judged at the claims' `now`). */
+const ONE_ORG_TRUST_MS = 250;
+const oneOrgSince = new WeakMap<PgNames, number>();
+
+/**
+ * True when the claim must go through the flow-control plan. Fairness alone needs it only when
+ * several orgs have queued jobs; a single-tenant queue keeps the one-statement claim (and the
+ * one-statement settle + claim), asking again at most every ONE_ORG_TRUST_MS. A second org
+ * that appears meanwhile is served in turn from the next check on.
+ */
+export async function pgNeedsPlan(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<boolean> {
+  if (!needsPlan(req)) return false;
+  if (req.limits !== undefined && req.limits.length > 0) return true;
+  const since = oneOrgSince.get(n);
+  if (since !== undefined && req.now >= since && req.now - since < ONE_ORG_TRUST_MS) return false;
+  const several = await pgClaimReader(conn, n).severalOrgsQueued();
+  if (several) oneOrgSince.delete(n);
+  else oneOrgSince.set(n, req.now);
+  return several;
+}
+
+/** Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order (or as flow control plans). */
 export async function claimJobs(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
+  if (await pgNeedsPlan(conn, n, req)) {
+    // Capped types: plan and claim in one transaction under their locks (see lockLimitedTypes).
+    const capped = (req.limits ?? []).filter((l) => !l.paused && (l.concurrency !== null || l.concurrencyPerOrg !== null || l.rateLimit)).map((l) => l.type);
+    if (capped.length === 0) return plannedClaim(conn, n, req);
+    if ('transaction' in conn) return conn.transaction((tx) => lockLimitedTypes(tx, n, capped).then(() => plannedClaim(tx, n, req)));
+    await lockLimitedTypes(conn, n, capped);
+    return plannedClaim(conn, n, req);
+  }
+  return plainClaim(conn, n, req);
+}
+
+async function plainClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
   let sql = statements.get(n);
   if (sql === undefined) statements.set(n, (sql = claimSql(n)));
   const rows = await conn.query<JobRow & { attempts: number; promoted: number }>(raw(sql, ...claimParams(req)), { prepare: true });
   const claimed = rows.filter((r) => r.id !== null).map(rowToClaimed);
   return { claimed, promoted: rows[0]?.promoted ?? 0 };
+}
+
+async function plannedClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
+  let cursor = cursors.get(n);
+  if (!cursor) cursors.set(n, (cursor = new Map()));
+  const plan = await planClaimAsync(pgClaimReader(conn, n), req, cursor);
+  if (plan.kind === 'fast') return plainClaim(conn, n, { ...req, types: plan.types });
+  if (plan.kind === 'none') return plainClaim(conn, n, { ...req, limit: 0 }); // still promotes due jobs
+  let sql = seqStatements.get(n);
+  if (sql === undefined) seqStatements.set(n, (sql = claimSql(n, true)));
+  const params = claimParams({ ...req, types: [], limit: plan.seqs.length });
+  const rows = await conn.query<JobRow & { attempts: number; promoted: number }>(raw(sql, ...params, plan.seqs), { prepare: true });
+  const order = new Map(plan.seqs.map((seq, i) => [seq, i]));
+  const claimed = rows.filter((r) => r.id !== null);
+  claimed.sort((a, b) => order.get(Number((a as { seq?: unknown }).seq))! - order.get(Number((b as { seq?: unknown }).seq))!);
+  return { claimed: claimed.map(rowToClaimed), promoted: rows[0]?.promoted ?? 0 };
 }
 
 /**

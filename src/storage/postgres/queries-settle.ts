@@ -24,7 +24,7 @@ import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest } from 
 import { rowToClaimed, rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
-import { claimCtes, claimJobs, claimParams } from './queries-claim.js';
+import { claimCtes, claimJobs, claimParams, pgNeedsPlan } from './queries-claim.js';
 import { cancelDependents, releaseDependents } from './transitions.js';
 
 /** Result of a settle batch, plus what to NOTIFY. */
@@ -256,6 +256,12 @@ export async function settleJobs(conn: PgConnection, n: PgNames, req: { settles:
  */
 export async function settleAndClaim(conn: PgConnection, n: PgNames, req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<SettleAndClaimResult> {
   const { settles, claim } = req;
+  if (await pgNeedsPlan(conn, n, claim)) {
+    // Flow control plans its claim in its own steps: settle first, then claim (same result).
+    const settled = await settleJobs(conn, n, { settles, now: claim.now });
+    const r = await claimJobs(conn, n, claim);
+    return { settled, claimed: r.claimed, promoted: r.promoted };
+  }
   const all = rounds(settles);
   if (all.length === 1) {
     const single = await trySingleStatement(async () => {

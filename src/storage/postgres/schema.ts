@@ -170,6 +170,22 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
     name: 'trace context of the submit',
     up: (n) => [`ALTER TABLE ${n.jobs} ADD COLUMN trace_context text`],
   },
+  {
+    version: 4,
+    name: 'flow control: running counts and per-org claim walk',
+    up: (n) => [
+      // Concurrency caps count running attempts per type and (type, org) on every limited claim.
+      `CREATE INDEX jobs_running_idx ON ${n.jobs} (type, org_id) WHERE status = 'running'`,
+      // Fairness: the next org with queued jobs of a type at a level (a seek), and its oldest jobs.
+      `CREATE INDEX jobs_fair_idx ON ${n.jobs} (type, priority_rank, org_id, run_at, seq) WHERE status = 'queued'`,
+      // Fairness fast path: "does more than one org have queued jobs?" in two seeks.
+      `CREATE INDEX jobs_org_queued_idx ON ${n.jobs} (org_id, run_at) WHERE status = 'queued'`,
+      // Rate limits: starts of a type (or a type and org) in a sliding window, by started_at.
+      // One index for both scopes (org read from it): every non-HOT update of a started job
+      // writes an entry into it.
+      `CREATE INDEX jobs_started_idx ON ${n.jobs} (type, started_at, org_id) WHERE started_at IS NOT NULL`,
+    ],
+  },
 ];
 
 /**

@@ -8,6 +8,8 @@ import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
 import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
+import { needsPlan, planClaimSync, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
+import { sqliteClaimReader } from './claim-reader.js';
 
 /** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
 export const PROMOTE_BATCH = 1000;
@@ -78,20 +80,43 @@ const CLAIM_HISTORY = `INSERT INTO job_history (job_id, at, from_status, to_stat
   WHERE seq IN (SELECT value FROM json_each(?))
   ORDER BY priority_rank, run_at, seq`;
 
+// The flow-control path: claims exactly the jobs the plan picked (still queued: the plan ran
+// under the same write lock, so they are).
+const CLAIM_SEQS = `UPDATE jobs
+  SET status = 'running', attempts = attempts + 1, started_at = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
+  WHERE seq IN (SELECT value FROM json_each(?)) AND status = 'queued'
+  RETURNING *`;
+
+/** Fairness rotation per connection (one store instance): the org served last per level. */
+const cursors = new WeakMap<SqliteConnection, FairnessCursor>();
+
 type ClaimedRow = JobRow & { seq: number; attempts: number; priority_rank: number; run_at: number };
 
 /** Promotes due jobs, then claims, inside the caller's write transaction. */
 export function claimInTransaction(conn: SqliteConnection, req: ClaimJobsRequest): ClaimedJob[] {
   promoteDue(conn, req.now, PROMOTE_BATCH);
   if (req.limit <= 0 || req.types.length === 0) return [];
-  const rows = conn.all<ClaimedRow>(
-    raw(CLAIM_BATCH, req.now, req.workerId, req.now + req.leaseMs, req.now, JSON.stringify(req.types), req.limit),
-  );
+  let rows: ClaimedRow[];
+  const plan: ClaimPlan = needsPlan(req) ? planClaimSync(sqliteClaimReader(conn), req, cursorOf(conn)) : { kind: 'fast', types: req.types };
+  if (plan.kind === 'none') return [];
+  if (plan.kind === 'fast') {
+    rows = conn.all<ClaimedRow>(raw(CLAIM_BATCH, req.now, req.workerId, req.now + req.leaseMs, req.now, JSON.stringify(plan.types), req.limit));
+    // RETURNING has no defined order: restore claim order (priority, runAt, submission).
+    rows.sort((a, b) => a.priority_rank - b.priority_rank || Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq));
+  } else {
+    rows = conn.all<ClaimedRow>(raw(CLAIM_SEQS, req.now, req.workerId, req.now + req.leaseMs, req.now, JSON.stringify(plan.seqs)));
+    const order = new Map(plan.seqs.map((seq, i) => [seq, i]));
+    rows.sort((a, b) => order.get(Number(a.seq))! - order.get(Number(b.seq))!);
+  }
   if (rows.length === 0) return [];
-  // RETURNING has no defined order: restore claim order (priority, runAt, submission).
-  rows.sort((a, b) => a.priority_rank - b.priority_rank || Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq));
   conn.run(raw(CLAIM_HISTORY, req.now, `engine:${req.workerId}`, JSON.stringify(rows.map((r) => r.seq))));
   return rows.map(rowToClaimed);
+}
+
+function cursorOf(conn: SqliteConnection): FairnessCursor {
+  let c = cursors.get(conn);
+  if (!c) cursors.set(conn, (c = new Map()));
+  return c;
 }
 
 /**

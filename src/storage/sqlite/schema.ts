@@ -157,6 +157,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     name: 'trace context of the submit',
     up: [`ALTER TABLE jobs ADD COLUMN trace_context TEXT`],
   },
+  {
+    version: 4,
+    name: 'flow control: running counts and per-org claim walk',
+    up: [
+      // Concurrency caps count running attempts per type and per (type, org) on every limited
+      // claim; a count over this index reads only the running rows of that type.
+      `CREATE INDEX jobs_running_idx ON jobs (type, org_id) WHERE status = 'running'`,
+      // Fairness between orgs: the next org with queued jobs of a type at a level (a seek),
+      // and that org's oldest queued jobs (a range).
+      `CREATE INDEX jobs_fair_idx ON jobs (type, priority_rank, org_id, run_at, seq) WHERE status = 'queued'`,
+      // Rate limits count the starts of a type (or a type and org) in a sliding window ending
+      // at the claim's now: a range over (type, started_at), org read from the index. One
+      // index, not one per scope: every update of a started job writes its entries.
+      `CREATE INDEX jobs_started_idx ON jobs (type, started_at, org_id) WHERE started_at IS NOT NULL`,
+    ],
+  },
 ];
 
 /** Version of the newest migration this code knows. */

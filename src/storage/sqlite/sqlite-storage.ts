@@ -196,6 +196,25 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('listJobs', (c) => listJobs(c, req));
   }
 
+  async getLease(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null> {
+    return this.#call('getLease', (c) => {
+      const row = c.get<{ lease_owner: string | null; lease_expires_at: number | null }>({ sql: `SELECT lease_owner, lease_expires_at FROM jobs WHERE id = ? AND status = 'running'`, parameters: [req.jobId] });
+      return row ? { owner: row.lease_owner, expiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at) } : null;
+    });
+  }
+
+  async getRateWindow(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }> {
+    return this.#call('getRateWindow', (c) => {
+      const row = req.orgId === null
+        ? c.get<{ n: number; oldest: number | null }>({ sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`, parameters: [req.type, req.since] })
+        : c.get<{ n: number; oldest: number | null }>({
+            sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`,
+            parameters: [req.type, req.orgId, req.since],
+          });
+      return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
+    });
+  }
+
   async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, req));
   }

@@ -1,0 +1,273 @@
+/**
+ * Which queued jobs a claim takes when flow control is in force (limits, pause, fairness):
+ * the rule lives here once; a store supplies indexed lookups ({@link ClaimReader}) and runs
+ * the plan inside its claim transaction, after serializing claims of limited types.
+ *
+ * Order with fairness 'org' (the exact rule, documented in docs/concepts.md):
+ * 1. priority levels in rank order (critical first); a level is served until it has no
+ *    claimable job left, then the next;
+ * 2. within a level, orgs take turns in org id order, starting after the org served last at
+ *    that level (a cursor kept per store instance) and wrapping around; each turn gives one
+ *    job, the org's oldest claimable one (runAt, then submission order) across the types;
+ * 3. when every org has had its turn and slots are left, another round starts.
+ * With fairness 'none': claim order (priority, runAt, seq), skipping held-back jobs.
+ * Held back (skipped, left `queued`): paused types, types at `concurrency` or at their rate
+ * limit (scope 'type'), (type, org) pairs at `concurrencyPerOrg` or their rate limit (scope
+ * 'org'). Starts are counted from `started_at` over the window ending at the claim's `now`.
+ */
+import type { ClaimJobsRequest, ClaimTypeLimits } from '../adapter.js';
+
+/** A queued job as the plan sees it. */
+export interface Candidate {
+  seq: number;
+  type: string;
+  orgId: string;
+  priorityRank: number;
+  runAt: number;
+}
+
+/**
+ * Indexed lookups a store provides. Every one MUST be an index seek or a bounded range. The
+ * plan is a generator that yields these lookups, so a synchronous store (SQLite) answers them
+ * inside its transaction and an asynchronous one (Postgres) awaits them: one rule, two drivers.
+ */
+export interface ClaimReader {
+  /** Jobs of `type` (of `orgId` when given) whose latest attempt started at or after `since`. */
+  countStarts(type: string, orgId: string | null, since: number): number;
+  /** Running attempts of `type` (of `orgId` when given), from the jobs table. */
+  countRunning(type: string, orgId: string | null): number;
+  /** Smallest org id > `after` (>= '' when `after` is null) with a queued job of `type` at `priorityRank`. */
+  nextOrg(type: string, priorityRank: number, after: string | null): string | null;
+  /** Up to `limit` queued jobs of (type, rank, org) after (runAt, seq) `after`, in (runAt, seq) order. */
+  orgJobs(type: string, priorityRank: number, orgId: string, after: { runAt: number; seq: number } | null, limit: number): Candidate[];
+  /** Up to `limit` queued jobs of `types` after `after` in claim order (priority, runAt, seq). */
+  claimOrder(types: readonly string[], after: Candidate | null, limit: number): Candidate[];
+  /** True when queued jobs of more than one org exist (a cheap pair of seeks). */
+  severalOrgsQueued(): boolean;
+}
+
+/** An asynchronous {@link ClaimReader}. */
+export type AsyncClaimReader = { [K in keyof ClaimReader]: (...args: Parameters<ClaimReader[K]>) => Promise<ReturnType<ClaimReader[K]>> };
+
+type Lookup = { [K in keyof ClaimReader]: { op: K; args: Parameters<ClaimReader[K]> } }[keyof ClaimReader];
+type Plan<R> = Generator<Lookup, R, unknown>;
+
+/** One lookup, as a step of the plan. */
+function* ask<K extends keyof ClaimReader>(op: K, ...args: Parameters<ClaimReader[K]>): Plan<ReturnType<ClaimReader[K]>> {
+  return (yield { op, args } as Lookup) as ReturnType<ClaimReader[K]>;
+}
+
+/** Runs the plan against a synchronous reader. */
+export function planClaimSync(reader: ClaimReader, req: ClaimJobsRequest, cursor: FairnessCursor): ClaimPlan {
+  const g = planClaim(req, cursor);
+  for (let step = g.next(); ; ) {
+    if (step.done) return step.value;
+    const { op, args } = step.value;
+    step = g.next((reader[op] as (...a: unknown[]) => unknown)(...args));
+  }
+}
+
+/** Runs the plan against an asynchronous reader. */
+export async function planClaimAsync(reader: AsyncClaimReader, req: ClaimJobsRequest, cursor: FairnessCursor): Promise<ClaimPlan> {
+  const g = planClaim(req, cursor);
+  for (let step = g.next(); ; ) {
+    if (step.done) return step.value;
+    const { op, args } = step.value;
+    step = g.next(await (reader[op] as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+}
+
+/** Rows a claim with fairness 'none' looks at past the head when per-org caps skip jobs. */
+export const FIFO_SCAN_BOUND = 2_000;
+/** Orgs visited per priority level and claim (bounds the work when most orgs are capped). */
+export const ORG_VISIT_BOUND = 512;
+
+/** Per-store state of the fairness rotation: the org served last, per priority rank. */
+export type FairnessCursor = Map<number, string>;
+
+/** The plan: claim by the normal fast path over `types`, or exactly these `seqs`, or nothing. */
+export type ClaimPlan = { kind: 'fast'; types: readonly string[] } | { kind: 'seqs'; seqs: number[] } | { kind: 'none' };
+
+/** True when the request carries anything that can change what the plain claim would take. */
+export function needsPlan(req: ClaimJobsRequest): boolean {
+  return (req.limits !== undefined && req.limits.length > 0) || req.fairness === 'org';
+}
+
+/** Computes which jobs to claim. Call inside the claim transaction (counts must be current). */
+function* planClaim(req: ClaimJobsRequest, cursor: FairnessCursor): Plan<ClaimPlan> {
+  const byType = new Map<string, ClaimTypeLimits>((req.limits ?? []).map((l) => [l.type, l]));
+  const slots = new Map<string, number>(); // remaining slots of capped types
+  const orgCaps = new Map<string, number>(); // types with a per-org cap or rate limit
+  const types: string[] = [];
+  for (const t of req.types) {
+    const l = byType.get(t);
+    if (l?.paused) continue;
+    let free = Infinity;
+    if (l?.concurrency != null) free = l.concurrency - (yield* ask('countRunning', t, null));
+    if (l?.rateLimit && l.rateLimit.scope === 'type' && free > 0) {
+      free = Math.min(free, l.rateLimit.max - (yield* ask('countStarts', t, null, req.now - l.rateLimit.perMs + 1)));
+    }
+    if (free <= 0) continue;
+    if (free !== Infinity) slots.set(t, free);
+    if (l?.concurrencyPerOrg != null || l?.rateLimit?.scope === 'org') orgCaps.set(t, 0);
+    types.push(t);
+  }
+  if (types.length === 0) return { kind: 'none' };
+  const uncapped = orgCaps.size === 0 && [...slots.values()].every((n) => n >= req.limit);
+  if (uncapped && (req.fairness !== 'org' || !(yield* ask('severalOrgsQueued')))) return { kind: 'fast', types };
+
+  const orgFree = new Map<string, number>(); // remaining slots of (type, org) pairs under a cap
+  const allowed = function* (c: { type: string; orgId: string }): Plan<boolean> {
+    if ((slots.get(c.type) ?? 1) <= 0) return false;
+    if (!orgCaps.has(c.type)) return true;
+    const key = `${c.type}\u0000${c.orgId}`;
+    let free = orgFree.get(key);
+    if (free === undefined) {
+      const l = byType.get(c.type)!;
+      free = Infinity;
+      if (l.concurrencyPerOrg != null) free = l.concurrencyPerOrg - (yield* ask('countRunning', c.type, c.orgId));
+      if (l.rateLimit?.scope === 'org' && free > 0) free = Math.min(free, l.rateLimit.max - (yield* ask('countStarts', c.type, c.orgId, req.now - l.rateLimit.perMs + 1)));
+      orgFree.set(key, free);
+    }
+    return free > 0;
+  };
+  const take = (c: Candidate, seqs: number[]): void => {
+    seqs.push(c.seq);
+    const s = slots.get(c.type);
+    if (s !== undefined) slots.set(c.type, s - 1);
+    const key = `${c.type}\u0000${c.orgId}`;
+    const f = orgFree.get(key);
+    if (f !== undefined) orgFree.set(key, f - 1);
+  };
+  const seqs: number[] = [];
+  if (req.fairness === 'org') yield* planFair(req, types, cursor, allowed, take, seqs);
+  else yield* planFifo(req, types, allowed, take, seqs);
+  return seqs.length === 0 ? { kind: 'none' } : { kind: 'seqs', seqs };
+}
+
+type Allowed = (c: { type: string; orgId: string }) => Plan<boolean>;
+type Take = (c: Candidate, seqs: number[]) => void;
+
+/** Claim order, skipping held-back jobs, looking at most FIFO_SCAN_BOUND rows. */
+function* planFifo(req: ClaimJobsRequest, types: string[], allowed: Allowed, take: Take, seqs: number[]): Plan<void> {
+  let after: Candidate | null = null;
+  let scanned = 0;
+  while (seqs.length < req.limit && scanned < FIFO_SCAN_BOUND) {
+    const page: Candidate[] = yield* ask('claimOrder', types, after, Math.min(256, Math.max(req.limit * 2, 16)));
+    if (page.length === 0) return;
+    for (const c of page) {
+      scanned++;
+      if (yield* allowed(c)) take(c, seqs);
+      if (seqs.length >= req.limit) return;
+    }
+    after = page[page.length - 1]!;
+  }
+}
+
+/** One org's claimable jobs at one level, merged across types in (runAt, seq) order, read lazily. */
+class OrgStream {
+  /** Per type: rows read and not yet taken, and the last row read (the next page starts after it). */
+  readonly #buffers = new Map<string, { rows: Candidate[]; done: boolean; last?: Candidate }>();
+  constructor(
+    readonly orgId: string,
+    private readonly rank: number,
+    private readonly types: readonly string[],
+    private readonly batch: number,
+  ) {}
+
+  /** The org's next claimable job, or null when it has none left this claim. */
+  *next(allowed: Allowed): Plan<Candidate | null> {
+    let best: Candidate | null = null;
+    for (const t of this.types) {
+      if (!(yield* allowed({ type: t, orgId: this.orgId }))) continue;
+      const head = yield* this.#head(t);
+      if (head && (!best || head.runAt < best.runAt || (head.runAt === best.runAt && head.seq < best.seq))) best = head;
+    }
+    if (best) this.#buffers.get(best.type)!.rows.shift();
+    return best;
+  }
+
+  *#head(type: string): Plan<Candidate | null> {
+    let b = this.#buffers.get(type);
+    if (!b) this.#buffers.set(type, (b = { rows: [], done: false }));
+    if (b.rows.length === 0 && !b.done) {
+      const last = b.last;
+      b.rows = yield* ask('orgJobs', type, this.rank, this.orgId, last ? { runAt: last.runAt, seq: last.seq } : null, this.batch);
+      if (b.rows.length < this.batch) b.done = true;
+      if (b.rows.length > 0) b.last = b.rows[b.rows.length - 1];
+    }
+    return b.rows[0] ?? null;
+  }
+}
+
+/** Orgs with queued jobs of `types` at `rank`, in turn order: after `after`, then wrapping around. */
+class OrgTurns {
+  readonly #seen = new Set<string>();
+  #pass = 0;
+  #heads: Map<string, string | null> | null = null;
+  constructor(
+    private readonly types: readonly string[],
+    private readonly rank: number,
+    private readonly after: string | null,
+  ) {}
+
+  /** The next org in turn, or null when every org had its turn. */
+  *next(): Plan<string | null> {
+    for (;;) {
+      if (this.#heads === null) {
+        this.#heads = new Map();
+        for (const t of this.types) this.#heads.set(t, yield* ask('nextOrg', t, this.rank, this.#pass === 0 ? this.after : null));
+      }
+      let min: string | null = null;
+      for (const h of this.#heads.values()) if (h !== null && (min === null || h < min)) min = h;
+      const wrapped = min !== null && this.#pass === 1 && this.after !== null && min > this.after;
+      if (min === null || wrapped) {
+        // Pass 0 ended: wrap round to the start (unless there is no cursor: one pass was all).
+        if (this.#pass === 1 || this.after === null) return null;
+        this.#pass = 1;
+        this.#heads = null;
+        continue;
+      }
+      for (const [t, h] of this.#heads) if (h === min) this.#heads.set(t, yield* ask('nextOrg', t, this.rank, min));
+      if (this.#seen.has(min)) continue;
+      this.#seen.add(min);
+      return min;
+    }
+  }
+}
+
+/** Round-robin over orgs within each priority level; see the module comment. */
+function* planFair(req: ClaimJobsRequest, types: string[], cursor: FairnessCursor, allowed: Allowed, take: Take, seqs: number[]): Plan<void> {
+  for (let rank = 0; rank <= 3 && seqs.length < req.limit; rank++) {
+    const streams: OrgStream[] = [];
+    let visited = 0;
+    let lastServed: string | undefined;
+    // Round 1: one job from each org in turn order, discovering orgs as we go.
+    const turns = new OrgTurns(types, rank, cursor.get(rank) ?? null);
+    while (seqs.length < req.limit && visited++ < ORG_VISIT_BOUND) {
+      const org = yield* turns.next();
+      if (org === null) break;
+      const s = new OrgStream(org, rank, types, Math.min(req.limit, 64));
+      const c = yield* s.next(allowed);
+      if (!c) continue;
+      take(c, seqs);
+      lastServed = org;
+      streams.push(s);
+    }
+    // Further rounds over the orgs that still had jobs, until the slots are full.
+    let live = streams;
+    while (seqs.length < req.limit && live.length > 0) {
+      const still: OrgStream[] = [];
+      for (const s of live) {
+        if (seqs.length >= req.limit) break;
+        const c = yield* s.next(allowed);
+        if (!c) continue;
+        take(c, seqs);
+        lastServed = s.orgId;
+        still.push(s);
+      }
+      live = still;
+    }
+    if (lastServed !== undefined) cursor.set(rank, lastServed);
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * The SVG chart of a run (docs/performance.svg), drawn by hand: no dependency, no service.
- * One panel per headline workload, one horizontal bar per system, scaled to the panel's
- * largest value; jobwing bars are blue, peers grey. Latency panels say "lower is better".
+ * One panel per headline workload, one horizontal bar per system on a log scale (figures span
+ * four decades: a raw loop next to a poll-bound queue); jobwing bars are blue, peers grey.
+ * Latency panels say "lower is better".
  */
 import { fmt, value, type Column, type Medians, type Row } from './report.js';
 
@@ -19,15 +20,18 @@ export function chartSvg(med: Medians, columns: Column[], rows: Row[], jobwing: 
   let y = 52;
   for (const r of rows) {
     const vals = columns.map((c) => ({ c, v: value(med, c.name, r) }));
-    const max = Math.max(0, ...vals.map((x) => x.v ?? 0));
-    parts.push(`<text x="10" y="${y + 16}" class="h">${esc(r.label)}${r.better === 'lower' ? ' — lower is better' : ''}</text>`);
+    const present = vals.map((x) => x.v).filter((v): v is number => v !== undefined && v > 0);
+    const max = Math.max(...present);
+    const lo = Math.log10(10 ** Math.floor(Math.log10(Math.min(...present))) / 2);
+    const span = Math.log10(max) - lo;
+    parts.push(`<text x="10" y="${y + 16}" class="h">${esc(r.label)}${r.better === 'lower' ? ' — lower is better' : ''} <tspan class="s">(log scale)</tspan></text>`);
     y += panelHead;
     for (const { c, v } of vals) {
-      const w = v === undefined || max === 0 ? 0 : Math.max(1, (v / max) * barMax);
+      const w = v === undefined || v <= 0 || span <= 0 ? (v ? barMax : 0) : Math.max(2, ((Math.log10(v) - lo) / span) * barMax);
       const fill = jobwing.includes(c.name) ? '#2563eb' : '#9ca3af';
       parts.push(`<text x="${labelW - 8}" y="${y + barH - 3}" class="l" text-anchor="end">${esc(c.label)}</text>`);
       if (v !== undefined) parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${fill}"/>`);
-      parts.push(`<text x="${labelW + w + 6}" y="${y + barH - 3}" class="v">${v === undefined ? 'not measured' : fmt(v)}</text>`);
+      parts.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + barH - 3}" class="v">${v === undefined ? 'not measured' : fmt(v)}</text>`);
       y += barH + gap;
     }
     y += panelGap;

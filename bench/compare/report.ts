@@ -105,7 +105,7 @@ export function ratioTable(med: Medians, jobwing: Column[], peers: Column[], row
     const cells = peers.map((p) => {
       const parts = jobwing.map((j) => {
         const x = ratio(med, j.name, p.name, r);
-        return x === undefined ? null : `${short(j.name)} ${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`;
+        return x === undefined ? null : `${short(j.name)} ${x >= 10 ? x.toFixed(0) : x >= 0.1 ? x.toFixed(2) : x.toPrecision(1)}×`;
       });
       const shown = parts.filter((s) => s !== null);
       return shown.length ? shown.join(' · ') : '–';

@@ -7,20 +7,19 @@
  * shows medians over the repetitions. A system whose server does not answer is skipped with a
  * message. Writes results/latest.md, results/latest.json and ../../docs/performance.svg.
  */
-import { fork } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chartSvg } from './chart.js';
 import { dropSchema, probePostgres } from './pg.js';
 import type { Backend, StoreLocation } from './peer.js';
 import { probeRedis } from './redis.js';
-import { figuresTable, medians, ratioTable, ROWS, type Measurement } from './report.js';
-import { JOBWING, SYSTEMS, UNSUPPORTED } from './systems/index.js';
+import type { Measurement } from './report.js';
+import { SYSTEMS, UNSUPPORTED } from './systems/index.js';
 import { WORKLOADS, type MeasureOutput, type Workload } from './workloads.js';
+import { writeResults } from './write-results.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = join(here, '..', '..');
@@ -187,7 +186,6 @@ async function main(): Promise<void> {
   }
 
   const measurements: Measurement[] = [];
-  const notes = new Set<string>();
   const t0 = Date.now();
   try {
     for (const [k, step] of plan.entries()) {
@@ -205,12 +203,10 @@ async function main(): Promise<void> {
       try {
         const output = await runChild(args, workload === 'depth-1m' ? 45 * 60_000 : 10 * 60_000);
         measurements.push({ system: system.name, workload, rep, output });
-        if (output.note) notes.add(`${system.label}, ${workload}: ${output.note}`);
         console.error(`${head}: ${describe(output)}`);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         measurements.push({ system: system.name, workload, rep, error: message });
-        notes.add(`${system.label}, ${workload} (rep ${rep}): ERROR ${message}`);
         console.error(`${head}: ERROR ${message}`);
       } finally {
         for (const ext of ['', '-wal', '-shm']) rmSync(loc.sqlitePath + ext, { force: true });
@@ -221,43 +217,19 @@ async function main(): Promise<void> {
     await cleanupServers(systems.map((s) => s.name), pgUrl, redisHost, redisPort);
   }
 
-  const med = medians(measurements);
-  const columns = SYSTEMS.filter((s) => med[s.name]).map((s) => ({ name: s.name, label: s.label }));
-  const jobwingCols = columns.filter((c) => JOBWING.includes(c.name));
-  const peerCols = columns.filter((c) => !JOBWING.includes(c.name));
-  const rows = ROWS.filter((r) => workloads.includes(r.workload));
-  const minutes = ((Date.now() - t0) / 60_000).toFixed(1);
-  const v = versions();
-  const header = [
-    `Run ${new Date().toISOString()} · ${m.cpus} × ${m.cpuModel} · ${m.memGiB} GiB · node ${m.node} · jobwing src ${m.git}`,
-    `${jobs.toLocaleString('en-US')} no-op jobs per throughput measurement · ${reps} repetition(s), medians · ${samples} latency samples (20 s cap) · one child process per measurement · ${minutes} min`,
-    `Peers: ${Object.entries(v).map(([p, ver]) => `${p} ${ver}`).join(', ')}`,
-  ];
-  const md = [
-    '# bench:compare results',
-    '',
-    ...header.map((h) => `${h}  `),
-    '',
-    figuresTable(med, columns, rows),
-    '',
-    'Ratios, jobwing ÷ peer, oriented so that > 1× means jobwing is better (F = SQLite FULL, N = SQLite NORMAL, PG = Postgres):',
-    '',
-    ratioTable(med, jobwingCols, peerCols, rows),
-    '',
-    ...(skipped.length || notes.size ? ['Notes:', '', ...skipped.map((s) => `- ${s}`), ...[...notes].map((n) => `- ${n}`), ''] : []),
-  ].join('\n');
+  const md = writeResults({
+    at: new Date().toISOString(),
+    machine: m,
+    load1: loadavg()[0]!,
+    minutes: (Date.now() - t0) / 60_000,
+    settings: { jobs, reps, samples, workloads },
+    versions: versions(),
+    skipped,
+    measurements,
+  });
   console.log('');
   console.log(md);
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'latest.md'), md);
-  writeFileSync(
-    join(here, 'results', 'latest.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), machine: m, load1: loadavg()[0], settings: { jobs, reps, samples, workloads }, versions: v, skipped, measurements, medians: med }, null, 2)}\n`,
-  );
-  const chartRows = rows.filter((r) => ['perSec', 'p50Ms'].includes(r.metric) && r.workload !== 'depth-1m');
-  mkdirSync(join(repoRoot, 'docs'), { recursive: true });
-  writeFileSync(join(repoRoot, 'docs', 'performance.svg'), chartSvg(med, columns, chartRows, JOBWING, `${header[0]} · ${jobs} jobs · medians of ${reps}`));
-  console.log(`wrote bench/compare/results/latest.md, latest.json and docs/performance.svg`);
+  console.log('wrote bench/compare/results/latest.md, latest.json and docs/performance.svg');
 }
 
 /** Drops the bench's Postgres schemas and its BullMQ queue: nothing outside them is touched. */

@@ -5,7 +5,8 @@
  * plainjob, BullMQ, graphile-worker and pg-boss. One child process per measurement; the
  * systems alternate within each workload (their order rotates every repetition), and the table
  * shows medians over the repetitions. A system whose server does not answer is skipped with a
- * message. Writes results/latest.md, results/latest.json and ../../docs/performance.svg.
+ * message. Writes results/latest.md, results/latest.json and ../../docs/performance.svg
+ * (`--name X`: results/X.md and X.json only).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +34,7 @@ function usage(message?: string): never {
       '  --reps N      repetitions; the table shows medians (default 3)',
       '  --samples N   latency samples per measurement (default 100; capped at 20 s each)',
       '  --depth-1m    also drain 1,000,000 queued jobs at concurrency 16 (long)',
+      '  --name NAME   write results/NAME.md and .json (default latest; only latest redraws docs/performance.svg)',
       `  --only L      systems and/or workloads to run, comma-separated:`,
       `                systems:   ${SYSTEMS.map((s) => s.name).join(', ')}`,
       `                workloads: ${WORKLOADS.join(', ')}`,
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
         samples: { type: 'string' },
         only: { type: 'string' },
         'depth-1m': { type: 'boolean', default: false },
+        name: { type: 'string', default: 'latest' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -132,6 +135,8 @@ async function main(): Promise<void> {
   const jobs = positiveInt('--jobs', values.jobs, 10_000);
   const reps = positiveInt('--reps', values.reps, 3);
   const samples = positiveInt('--samples', values.samples, 100);
+  const name = values.name!;
+  if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) usage(`--name must be letters, digits, - or _, got "${name}"`);
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
   const systemNames = SYSTEMS.map((s) => s.name);
   for (const o of only) if (!systemNames.includes(o) && !(WORKLOADS as readonly string[]).includes(o)) usage(`--only: unknown system or workload "${o}"`);
@@ -226,10 +231,10 @@ async function main(): Promise<void> {
     versions: versions(),
     skipped,
     measurements,
-  });
+  }, name);
   console.log('');
   console.log(md);
-  console.log('wrote bench/compare/results/latest.md, latest.json and docs/performance.svg');
+  console.log(`wrote bench/compare/results/${name}.md and ${name}.json${name === 'latest' ? ' and docs/performance.svg' : ''}`);
 }
 
 /** Drops the bench's Postgres schemas and its BullMQ queue: nothing outside them is touched. */

@@ -1,6 +1,6 @@
 /**
  * Writes a run's outputs from its data alone: results/latest.md (printed too),
- * results/latest.json and docs/performance.svg. `render.ts` calls it on a saved JSON, so the
+ * results/latest.json and docs/performance.svg (or results/<name>.* for a named run). `render.ts` calls it on a saved JSON, so the
  * table and the chart can be redrawn without measuring again.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,8 @@ export interface RunData {
   measurements: Measurement[];
 }
 
-export function writeResults(d: RunData): string {
+/** `name` picks results/<name>.md and .json; only the `latest` run redraws docs/performance.svg. */
+export function writeResults(d: RunData, name = 'latest'): string {
   const med = medians(d.measurements);
   const columns = SYSTEMS.filter((s) => med[s.name]).map((s) => ({ name: s.name, label: s.label }));
   const jobwingCols = columns.filter((c) => JOBWING.includes(c.name));
@@ -57,8 +58,9 @@ export function writeResults(d: RunData): string {
     ...(d.skipped.length || notes.size ? ['Notes:', '', ...d.skipped.map((x) => `- ${x}`), ...[...notes].map((n) => `- ${n}`), ''] : []),
   ].join('\n');
   mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'latest.md'), md);
-  writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify({ ...d, medians: med }, null, 2)}\n`);
+  writeFileSync(join(here, 'results', `${name}.md`), md);
+  writeFileSync(join(here, 'results', `${name}.json`), `${JSON.stringify({ ...d, medians: med }, null, 2)}\n`);
+  if (name !== 'latest') return md;
   const chartRows = rows.filter((r) => ['perSec', 'p50Ms'].includes(r.metric) && r.workload !== 'depth-1m');
   writeFileSync(join(repoRoot, 'docs', 'performance.svg'), chartSvg(med, columns, chartRows, JOBWING, `${header[0]} · ${s.jobs} jobs · medians of ${s.reps}`));
   return md;

@@ -34,10 +34,11 @@ export function writeResults(d: RunData, name = 'latest'): string {
   const rows = ROWS.filter((r) => d.settings.workloads.includes(r.workload));
   const { machine: m, settings: s } = d;
   const label = (name: string) => SYSTEMS.find((x) => x.name === name)?.label ?? name;
-  const notes = new Set<string>();
+  // One note per system and workload (repetitions say much the same), every error.
+  const notes = new Map<string, string>();
   for (const x of d.measurements) {
-    if (x.error) notes.add(`${label(x.system)}, ${x.workload} (rep ${x.rep}): ERROR ${x.error}`);
-    else if (x.output?.note) notes.add(`${label(x.system)}, ${x.workload}: ${x.output.note}`);
+    if (x.error) notes.set(`${x.system} ${x.workload} ${x.rep}`, `${label(x.system)}, ${x.workload} (rep ${x.rep}): ERROR ${x.error}`);
+    else if (x.output?.note && !notes.has(`${x.system} ${x.workload}`)) notes.set(`${x.system} ${x.workload}`, `${label(x.system)}, ${x.workload}: ${x.output.note}`);
   }
   const header = [
     `Run ${d.at} · ${m.cpus} × ${m.cpuModel} · ${m.memGiB} GiB · node ${m.node} · jobwing src ${m.git}`,
@@ -55,7 +56,7 @@ export function writeResults(d: RunData, name = 'latest'): string {
     '',
     ratioTable(med, jobwingCols, peerCols, rows),
     '',
-    ...(d.skipped.length || notes.size ? ['Notes:', '', ...d.skipped.map((x) => `- ${x}`), ...[...notes].map((n) => `- ${n}`), ''] : []),
+    ...(d.skipped.length || notes.size ? ['Notes:', '', ...d.skipped.map((x) => `- ${x}`), ...[...notes.values()].map((n) => `- ${n}`), ''] : []),
   ].join('\n');
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', `${name}.md`), md);

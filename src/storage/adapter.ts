@@ -154,7 +154,15 @@ export type AttemptOutcome =
    */
   | { kind: 'failed'; error: JobError; retryAt: number | null }
   /** Handed back (graceful shutdown): `running → queued`, retryCount unchanged. */
-  | { kind: 'released'; message: string };
+  | { kind: 'released'; message: string }
+  // ── snooze (issue 11) ──
+  /**
+   * The handler threw `SnoozeError`. MUST: `running → scheduled` with `runAt`, always
+   * `scheduled` even when `runAt <= now` (the next claim promotes it); `retryCount`,
+   * `checkpoint`, `progress` and `error` unchanged; `nextRetryAt` cleared; lease cleared; one
+   * history entry `running → scheduled` whose message is `message`. Fenced like the others.
+   */
+  | { kind: 'snoozed'; runAt: number; message: string };
 
 /** One settle of {@link StorageAdapter.settleJobs}. */
 export interface SettleRequest {

@@ -24,6 +24,9 @@ import { observeWrites } from './storage/observed-storage.js';
 import { sqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Actor } from './types.js';
 import { actorSchema, parseOrThrow, stopOptionsSchema } from './validation.js';
+import { parseSchedules, type ScheduleDefinition } from './schedules/schedule-definition.js';
+import { ScheduleRunner } from './schedules/schedule-runner.js';
+import { submitTick } from './schedules/submit-tick.js';
 
 /** Options of {@link JobEngine}. */
 export interface JobEngineOptions<T extends AnyJobType> {
@@ -53,6 +56,11 @@ export interface JobEngineOptions<T extends AnyJobType> {
   workerId?: string;
   /** Random source for backoff jitter, in [0, 1). (Default: Math.random) */
   random?: () => number;
+  /**
+   * Recurring jobs: each tick of a cron creates one job across every engine on the store.
+   * A bad cron, timezone or type is a ValidationError here. (Default: none)
+   */
+  schedules?: readonly ScheduleDefinition[];
 }
 
 /** Options of {@link JobEngine.stop}. */
@@ -74,6 +82,7 @@ const optionsSchema = z
     clock: z.custom<Clock>((c) => !!c && typeof (c as Clock).now === 'function' && typeof (c as Clock).setTimeout === 'function', 'must implement Clock').optional(),
     workerId: z.string().min(1).max(100).optional(),
     random: z.custom<() => number>((f) => typeof f === 'function', 'must be a function').optional(),
+    schedules: z.unknown().optional(), // validated by parseSchedules, which names the bad entry
   })
   .strict();
 
@@ -124,6 +133,7 @@ export class JobEngine<T extends AnyJobType = any> {
   readonly #feed: EventFeed;
   readonly #loop: DispatchLoop | null;
   readonly #maintenance: Maintenance;
+  readonly #schedules: ScheduleRunner;
   readonly #insertQueue: BatchQueue<SubmitRequest, InsertOutcome>;
   readonly #pollIntervalMs: number;
   readonly #core: EngineCore;
@@ -183,6 +193,7 @@ export class JobEngine<T extends AnyJobType = any> {
       random,
       reportError,
     });
+    const schedules = parseSchedules(o.schedules ?? [], this.#registry);
     // Group commit of independent submits: one transaction (one fsync) per burst.
     this.#insertQueue = createSubmitQueue(this.#storage, this.#clock);
     const engine = this;
@@ -202,7 +213,18 @@ export class JobEngine<T extends AnyJobType = any> {
         engine.#stopListeners.add(fn);
         return () => engine.#stopListeners.delete(fn);
       },
+      schedules: () => engine.#schedules,
     };
+    this.#schedules = new ScheduleRunner({
+      storage: this.#storage,
+      clock: this.#clock,
+      workerId: this.workerId,
+      leaseMs,
+      pollIntervalMs: this.#pollIntervalMs,
+      schedules,
+      submitTick: (schedule, fireAt) => submitTick(this.#core, schedule, fireAt),
+      reportError,
+    });
     this.system = new JobClient<T>(this.#core, { userId: 'system', orgId: 'default', admin: true }, true);
     this.#health = {
       state: () => engine.#state,
@@ -263,6 +285,7 @@ export class JobEngine<T extends AnyJobType = any> {
     this.#state = 'started';
     this.#loop?.start();
     this.#maintenance.start();
+    this.#schedules.start();
     this.#schedulePoll();
   }
 
@@ -286,6 +309,7 @@ export class JobEngine<T extends AnyJobType = any> {
     await this.#pollRun;
     await this.#loop?.stop(graceMs);
     await this.#maintenance.stop();
+    await this.#schedules.stop();
     await this.#insertQueue.idle();
     await this.#feed.stop();
     await this.#unsubscribe?.();
@@ -317,6 +341,7 @@ export class JobEngine<T extends AnyJobType = any> {
       storage: this.#storage,
       clock: this.#clock,
       whenIdle: async () => {
+        await this.#schedules.idle(); // a tick in progress submits before the queue is judged idle
         await this.#insertQueue.idle();
         await this.#loop?.whenIdle();
       },

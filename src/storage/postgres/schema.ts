@@ -170,6 +170,29 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
     name: 'trace context of the submit',
     up: (n) => [`ALTER TABLE ${n.jobs} ADD COLUMN trace_context text`],
   },
+  // ── schedules (issue 11); version 4 belongs to another change ──
+  {
+    version: 5,
+    name: 'recurring schedules: state and audit',
+    up: (n) => [
+      `CREATE TABLE ${n.schema}.jobwing_schedules (
+        name text PRIMARY KEY,
+        enabled boolean,
+        cursor_at bigint,
+        last_run_at bigint,
+        last_job_id text,
+        updated_at bigint NOT NULL
+      )`,
+      `CREATE TABLE ${n.schema}.schedule_audit (
+        seq bigserial PRIMARY KEY,
+        name text NOT NULL,
+        actor_id text NOT NULL,
+        at bigint NOT NULL,
+        changes json NOT NULL
+      )`,
+      `CREATE INDEX schedule_audit_name_idx ON ${n.schema}.schedule_audit (name, seq)`,
+    ],
+  },
 ];
 
 /**

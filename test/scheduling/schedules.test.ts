@@ -56,6 +56,28 @@ describe('schedule definitions are validated at new JobEngine', () => {
       await engine.stop();
     }
   });
+
+  it('a refused tick (type disabled) is skipped and reported as engine:error; the next one fires', async () => {
+    const clock = new FakeClock(START);
+    const { engine } = await createTestEngine({ jobTypes: [report], clock, pollIntervalMs: 60_000, schedules: [hourly()] });
+    try {
+      const errors: string[] = [];
+      engine.on('engine:error', (e) => errors.push(`${e.source}: ${(e.error as Error).message}`));
+      await clock.advanceTo(START);
+      await drain(engine);
+      await engine.system.updateJobType('send-report', { enabled: false });
+      await clock.advanceTo(START + HOUR / 2);
+      await drain(engine);
+      expect(errors).toEqual(['schedule:hourly: Job type "send-report" is disabled']);
+      await engine.system.updateJobType('send-report', { enabled: true });
+      await clock.advanceTo(START + 1.5 * HOUR);
+      await drain(engine);
+      const jobs = (await engine.system.list({ ownerId: 'schedule:hourly' })).items;
+      expect(jobs.map((j) => j.createdAt.getTime())).toEqual([START + 1.5 * HOUR]);
+    } finally {
+      await engine.stop();
+    }
+  });
 });
 
 for (const kind of storeKinds()) {

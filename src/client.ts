@@ -20,6 +20,8 @@ import type { InsertOutcome, NewJob, StorageAdapter } from './storage/adapter.js
 import { checkString } from './json-faithful.js';
 import { prepareSubmission, type Submitter } from './submission.js';
 import { explainJob, type JobExplanation } from './explain.js';
+import type { ScheduleRunner } from './schedules/schedule-runner.js';
+import type { ScheduleChanges, ScheduleInfo } from './schedules/schedule-info.js';
 import { waitForJob, waitForOptionsSchema, type WaitForOptions } from './wait-for.js';
 import type {
   Actor,
@@ -71,6 +73,8 @@ export interface EngineCore {
   /** The engine's lease length and whether it is a worker, for `explain()`. */
   readonly leaseMs: number;
   readonly worker: boolean;
+  /** The engine's recurring schedules (issue 11). */
+  schedules(): ScheduleRunner;
 }
 
 const MAX_ID_LENGTH = 100;
@@ -287,6 +291,29 @@ export class JobClient<T extends AnyJobType = any> {
       since: o.since ? o.since.getTime() : now - 86_400_000,
       now,
     });
+  }
+
+  // ── schedules (issue 11) ──
+  /**
+   * Admin only: every recurring schedule of the engine option `schedules`, with its stored
+   * state (enabled, next and last run, last job).
+   * @throws PermissionDeniedError
+   */
+  async schedules(): Promise<ScheduleInfo[]> {
+    this.#core.assertStarted();
+    this.#requireAdmin('schedules');
+    return this.#core.schedules().list();
+  }
+
+  /**
+   * Admin only: enables or disables a schedule. Persisted, audited, and in force on every
+   * engine on the store from its next tick. Re-enabling skips the ticks of the disabled time.
+   * @throws PermissionDeniedError, ValidationError (unknown schedule, bad changes)
+   */
+  async updateSchedule(name: string, changes: ScheduleChanges): Promise<ScheduleInfo> {
+    this.#core.assertStarted();
+    this.#requireAdmin('updateSchedule');
+    return this.#core.schedules().update(name, changes, this.actor.userId);
   }
 
   /** Settings in force of every registered job type. */

@@ -24,6 +24,9 @@ import { observeWrites } from './storage/observed-storage.js';
 import { sqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Actor } from './types.js';
 import { actorSchema, parseOrThrow, stopOptionsSchema } from './validation.js';
+import { parseSchedules, type ScheduleDefinition } from './schedules/schedule-definition.js';
+import { ScheduleRunner } from './schedules/schedule-runner.js';
+import { submitTick } from './schedules/submit-tick.js';
 
 /** Options of {@link JobEngine}. */
 export interface JobEngineOptions<T extends AnyJobType> {
@@ -58,6 +61,11 @@ export interface JobEngineOptions<T extends AnyJobType> {
    * starves another's; 'none': plain claim order (priority, runAt, submission). (Default: 'org')
    */
   fairness?: 'org' | 'none';
+  /**
+   * Recurring jobs: each tick of a cron creates one job across every engine on the store.
+   * A bad cron, timezone or type is a ValidationError here. (Default: none)
+   */
+  schedules?: readonly ScheduleDefinition[];
 }
 
 /** Options of {@link JobEngine.stop}. */
@@ -80,6 +88,7 @@ const optionsSchema = z
     workerId: z.string().min(1).max(100).optional(),
     random: z.custom<() => number>((f) => typeof f === 'function', 'must be a function').optional(),
     fairness: z.enum(['org', 'none']).optional(),
+    schedules: z.unknown().optional(), // validated by parseSchedules, which names the bad entry
   })
   .strict();
 
@@ -130,6 +139,7 @@ export class JobEngine<T extends AnyJobType = any> {
   readonly #feed: EventFeed;
   readonly #loop: DispatchLoop | null;
   readonly #maintenance: Maintenance;
+  readonly #schedules: ScheduleRunner;
   readonly #insertQueue: BatchQueue<SubmitRequest, InsertOutcome>;
   readonly #pollIntervalMs: number;
   readonly #core: EngineCore;
@@ -190,6 +200,7 @@ export class JobEngine<T extends AnyJobType = any> {
       random,
       reportError,
     });
+    const schedules = parseSchedules(o.schedules ?? [], this.#registry);
     // Group commit of independent submits: one transaction (one fsync) per burst.
     this.#insertQueue = createSubmitQueue(this.#storage, this.#clock);
     const engine = this;
@@ -211,7 +222,18 @@ export class JobEngine<T extends AnyJobType = any> {
         engine.#stopListeners.add(fn);
         return () => engine.#stopListeners.delete(fn);
       },
+      schedules: () => engine.#schedules,
     };
+    this.#schedules = new ScheduleRunner({
+      storage: this.#storage,
+      clock: this.#clock,
+      workerId: this.workerId,
+      leaseMs,
+      pollIntervalMs: this.#pollIntervalMs,
+      schedules,
+      submitTick: (schedule, fireAt) => submitTick(this.#core, schedule, fireAt),
+      reportError,
+    });
     this.system = new JobClient<T>(this.#core, { userId: 'system', orgId: 'default', admin: true }, true);
     this.#health = {
       state: () => engine.#state,
@@ -272,6 +294,7 @@ export class JobEngine<T extends AnyJobType = any> {
     this.#state = 'started';
     this.#loop?.start();
     this.#maintenance.start();
+    this.#schedules.start();
     this.#schedulePoll();
   }
 
@@ -295,6 +318,7 @@ export class JobEngine<T extends AnyJobType = any> {
     await this.#pollRun;
     await this.#loop?.stop(graceMs);
     await this.#maintenance.stop();
+    await this.#schedules.stop();
     await this.#insertQueue.idle();
     await this.#feed.stop();
     await this.#unsubscribe?.();
@@ -326,6 +350,7 @@ export class JobEngine<T extends AnyJobType = any> {
       storage: this.#storage,
       clock: this.#clock,
       whenIdle: async () => {
+        await this.#schedules.idle(); // a tick in progress submits before the queue is judged idle
         await this.#insertQueue.idle();
         await this.#loop?.whenIdle();
       },

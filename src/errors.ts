@@ -159,3 +159,32 @@ export class PermanentError extends Error {
     this.name = 'PermanentError';
   }
 }
+
+/**
+ * Thrown by a handler to try again later without using a retry (e.g. a `Retry-After` header):
+ * the attempt ends `running → scheduled` with `runAt = now + delayMs`; `retryCount` is
+ * unchanged and the checkpoint is kept.
+ * @example
+ * ```ts
+ * if (res.status === 429) throw new SnoozeError(Number(res.headers.get('retry-after')) * 1000, 'rate limited');
+ * ```
+ */
+export class SnoozeError extends Error {
+  /** How long to wait before the job is due again (ms). */
+  readonly delayMs: number;
+  /** Why; recorded as the history entry's message. */
+  readonly reason: string | null;
+  /** @throws RangeError when `delayMs` is not a finite number from 0 to one year */
+  constructor(delayMs: number, reason?: string) {
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_SNOOZE_MS) {
+      throw new RangeError(`SnoozeError: delayMs must be a finite number of milliseconds from 0 to ${MAX_SNOOZE_MS} (one year), got ${String(delayMs)}`);
+    }
+    super(reason === undefined ? `Snoozed for ${Math.round(delayMs)} ms` : `Snoozed for ${Math.round(delayMs)} ms: ${String(reason)}`);
+    this.name = 'SnoozeError';
+    this.delayMs = Math.round(delayMs);
+    this.reason = reason === undefined ? null : String(reason);
+  }
+}
+
+/** Longest snooze: one year. */
+export const MAX_SNOOZE_MS = 365 * 86_400_000;

@@ -26,6 +26,8 @@ export {
   type TypeByName,
 } from './define-job-type.js';
 export type { WaitForOptions } from './wait-for.js';
+export type { CatchUp, ScheduleDefinition } from './schedules/schedule-definition.js';
+export type { ScheduleChanges, ScheduleInfo } from './schedules/schedule-info.js';
 export type { EngineHealth, HealthOptions } from './health.js';
 export { sqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export * from './errors.js';

@@ -56,6 +56,28 @@ export const ERROR_TYPES = [
 /** Classification of a job error. */
 export type ErrorType = (typeof ERROR_TYPES)[number];
 
+/**
+ * Every allowed status change (`from → to`), as the API's state diagram draws it; `null` is
+ * the creation of a job. Stores implement these; tests check history entries against them.
+ */
+export const TRANSITIONS: Readonly<Record<JobStatus | 'null', readonly JobStatus[]>> = {
+  null: ['waiting', 'scheduled', 'queued', 'canceled'],
+  waiting: ['queued', 'scheduled', 'canceled'],
+  scheduled: ['queued', 'canceled'],
+  queued: ['running', 'canceled'],
+  // 'scheduled': a snooze (SnoozeError), no retry used; 'queued': released at shutdown or rescued.
+  running: ['completed', 'retrying', 'dead_letter', 'canceled', 'queued', 'scheduled'],
+  retrying: ['queued', 'canceled'],
+  completed: [],
+  canceled: ['queued', 'waiting'],
+  dead_letter: ['queued', 'waiting'],
+};
+
+/** True when `from → to` is a transition of the state diagram (`from: null` for creation). */
+export function isAllowedTransition(from: JobStatus | null, to: JobStatus): boolean {
+  return TRANSITIONS[from ?? 'null'].includes(to);
+}
+
 /** Reasons a running handler's `ctx.signal` aborts with. */
 export type AbortReason = 'canceled' | 'timeout' | 'shutdown' | 'lease_lost';
 

@@ -20,6 +20,9 @@ import {
   listQuery,
   metricsQuery,
   metricsSchema,
+  schedulePatchBody,
+  scheduleInfoSchema,
+  schedulesSchema,
   submitBody,
   explanationSchema,
 } from './wire-schemas.js';
@@ -62,7 +65,7 @@ function route<Q = undefined, B = undefined>(def: RouteDef<Q, B>): RouteDef {
 
 const jobId = (ctx: { params: Record<string, string> }) => ctx.params.id ?? '';
 
-/** Every route of the contract but the dashboard's (explain and schedules come with the flow-control verbs). */
+/** Every route of the contract but the dashboard's (explain comes with its verb). */
 export const ROUTES: readonly RouteDef[] = [
   route({
     method: 'post',
@@ -183,6 +186,28 @@ export const ROUTES: readonly RouteDef[] = [
     response: { status: 200, description: 'The settings now in force', schema: jobTypesSchema.shape.items.element },
     errors: [403],
     run: ({ client, params, body }) => client.updateJobType(params.name ?? '', body),
+  }),
+  // ── schedules (issue 11) ──
+  route({
+    method: 'get',
+    path: '/schedules',
+    operationId: 'listSchedules',
+    summary: 'Recurring schedules with their next and last run',
+    adminOnly: true,
+    response: { status: 200, description: 'Every schedule of the engine option schedules', schema: schedulesSchema },
+    errors: [403],
+    run: async ({ client }) => ({ items: await client.schedules() }),
+  }),
+  route({
+    method: 'patch',
+    path: '/schedules/:name',
+    operationId: 'updateSchedule',
+    summary: 'Enable or disable a schedule (audited)',
+    adminOnly: true,
+    body: schedulePatchBody,
+    response: { status: 200, description: 'The schedule after the change', schema: scheduleInfoSchema },
+    errors: [403],
+    run: ({ client, params, body }) => client.updateSchedule(params.name ?? '', body),
   }),
   route({
     method: 'get',

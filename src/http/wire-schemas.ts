@@ -170,6 +170,25 @@ export const jobTypeInfoSchema = z
   .register(wireRegistry, { id: 'JobTypeInfo' });
 export const jobTypesSchema = z.object({ items: z.array(jobTypeInfoSchema) }).register(wireRegistry, { id: 'JobTypes' });
 
+// ── schedules (issue 11) ──
+/** Body of `PATCH /schedules/:name`. */
+export const schedulePatchBody = z.object({ enabled: z.boolean() }).strict().register(wireRegistry, { id: 'ScheduleChange' });
+export const scheduleInfoSchema = z
+  .object({
+    name: z.string(),
+    cron: z.string(),
+    timezone: z.string(),
+    type: z.string(),
+    orgId: z.string(),
+    catchUp: z.enum(['latest', 'none', 'all']),
+    enabled: z.boolean(),
+    nextRunAt: isoOut.nullable(),
+    lastRunAt: isoOut.nullable(),
+    lastJobId: z.string().nullable(),
+  })
+  .register(wireRegistry, { id: 'ScheduleInfo' });
+export const schedulesSchema = z.object({ items: z.array(scheduleInfoSchema) }).register(wireRegistry, { id: 'Schedules' });
+
 export const errorSchema = z
   .object({
     error: z.object({

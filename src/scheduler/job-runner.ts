@@ -4,7 +4,7 @@
  * engine's settle queue. Every write carries the attempt number (fencing).
  */
 import type { AnyImplementedJobType, JobContext } from '../define-job-type.js';
-import { InvalidStateError, ValidationError } from '../errors.js';
+import { InvalidStateError, SnoozeError, ValidationError } from '../errors.js';
 import { toIssues, validationError } from '../validation.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { toStorableText } from '../json-faithful.js';
@@ -154,6 +154,8 @@ export class JobRunner {
       }
     }
     if (result.kind === 'error') {
+      const snooze = asSnooze(result.error);
+      if (snooze) return { kind: 'snoozed', runAt: this.#deps.clock.now() + snooze.delayMs, message: truncate(snooze.message) };
       const cls = classifyError(result.error, this.#type.classifyError);
       return this.#failure(cls, result.error);
     }
@@ -260,6 +262,18 @@ export class JobRunner {
     }
     this.#checkpoint = value;
   }
+}
+
+/**
+ * A thrown {@link SnoozeError}, also one from another realm (a worker thread's copy of the
+ * class), recognised by name and a valid `delayMs`; else null.
+ */
+function asSnooze(thrown: unknown): { delayMs: number; message: string } | null {
+  if (thrown instanceof SnoozeError) return { delayMs: thrown.delayMs, message: thrown.message };
+  if (readSafely(thrown, 'name') !== 'SnoozeError') return null;
+  const delayMs = (thrown as { delayMs?: unknown }).delayMs;
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) return null;
+  return { delayMs: Math.round(delayMs), message: describeThrown(thrown) };
 }
 
 /**

@@ -202,7 +202,15 @@ export type AttemptOutcome =
    */
   | { kind: 'failed'; error: JobError; retryAt: number | null }
   /** Handed back (graceful shutdown): `running → queued`, retryCount unchanged. */
-  | { kind: 'released'; message: string };
+  | { kind: 'released'; message: string }
+  // ── snooze (issue 11) ──
+  /**
+   * The handler threw `SnoozeError`. MUST: `running → scheduled` with `runAt`, always
+   * `scheduled` even when `runAt <= now` (the next claim promotes it); `retryCount`,
+   * `checkpoint`, `progress` and `error` unchanged; `nextRetryAt` cleared; lease cleared; one
+   * history entry `running → scheduled` whose message is `message`. Fenced like the others.
+   */
+  | { kind: 'snoozed'; runAt: number; message: string };
 
 /** One settle of {@link StorageAdapter.settleJobs}. */
 export interface SettleRequest {
@@ -307,6 +315,27 @@ export interface JobTypeAuditEntry {
   actorId: string;
   at: Date;
   changes: Partial<JobTypeSettings>;
+}
+
+// ── schedules (issue 11) ──
+/** The stored state of one recurring schedule (its definition lives in the engine options). */
+export interface StoredSchedule {
+  name: string;
+  /** Set by an admin; `null` means never changed (the definition's default, enabled). */
+  enabled: boolean | null;
+  /** Every tick at or before this instant (epoch ms) has been handled; `null`: never handled. */
+  cursorAt: number | null;
+  /** Fire time of the last tick that produced a job, and that job's id. */
+  lastRunAt: number | null;
+  lastJobId: string | null;
+}
+
+/** A stored admin change of a schedule. */
+export interface ScheduleAuditEntry {
+  name: string;
+  actorId: string;
+  at: Date;
+  changes: { enabled?: boolean };
 }
 
 /** The contract every store implements. See the module comment for the rules. */
@@ -422,6 +451,27 @@ export interface StorageAdapter {
    * MUST: `collectMetrics` MUST report every status and priority (zeros included) for `orgId` (every org when null) as of `now`, and processing times (nearest-rank p95) and failure rates by type of the attempts that ended since `since`.
    */
   collectMetrics(req: { orgId: string | null; since: number; now: number }): Promise<Metrics>;
+
+  // ── schedules (issue 11) ─────────────────────────────────────────────────────
+  // Optional so stores written before them keep compiling; an engine given `schedules`
+  // refuses (ValidationError) a store without all four.
+  /** MUST return every stored schedule state (also of schedules no longer defined; the engine ignores those). */
+  loadSchedules?(): Promise<StoredSchedule[]>;
+  /**
+   * Admin change. MUST, atomically: upsert `enabled` of `name` and append an audit entry; when
+   * the schedule goes from disabled to enabled, also set `cursorAt = now`, so the ticks of the
+   * disabled time are skipped, not caught up.
+   */
+  updateSchedule?(req: { name: string; enabled: boolean; actorId: string; now: number }): Promise<void>;
+  /**
+   * Records handled ticks. MUST, atomically and across processes: create the row if absent;
+   * `cursorAt` only moves forward (`max(stored, given)`); `lastRunAt`/`lastJobId` are replaced
+   * only when `lastRunAt` is given and later than the stored one. So a late writer (an engine
+   * that lost the schedules lease mid-tick) can never move a schedule back.
+   */
+  advanceSchedule?(req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number }): Promise<void>;
+  /** MUST return the audit trail of one schedule, oldest first. */
+  listScheduleAudit?(req: { name: string }): Promise<ScheduleAuditEntry[]>;
 
   // ── cross-process ────────────────────────────────────────────────────────────
   /**

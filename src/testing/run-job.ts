@@ -32,11 +32,14 @@ export interface RunJobOptions<Checkpoint> {
 
 /** What happened in the attempt. */
 export interface RunJobResult<Output, Checkpoint> {
-  /** `completed`, `retrying` (transient with retries left), `dead_letter`, or `canceled`. */
-  status: 'completed' | 'retrying' | 'dead_letter' | 'canceled';
+  /**
+   * `completed`, `retrying` (transient with retries left), `dead_letter`, `canceled`, or
+   * `snoozed` (the handler threw `SnoozeError`; `retryAt` is when it would be due again).
+   */
+  status: 'completed' | 'retrying' | 'dead_letter' | 'canceled' | 'snoozed';
   output: Output | null;
   error: JobError | null;
-  /** When the next attempt would be due, for `retrying`. */
+  /** When the next attempt would be due, for `retrying` and `snoozed`. */
   retryAt: Date | null;
   progress: { progress: number; message: string | null }[];
   checkpoints: Checkpoint[];
@@ -102,6 +105,7 @@ export async function runJob<T extends AnyImplementedJobType>(
   await runner.run();
   const o = outcome as AttemptOutcome | null;
   if (!o || o.kind === 'released') return { status: 'canceled', output: null, error: null, retryAt: null, progress, checkpoints };
+  if (o.kind === 'snoozed') return { status: 'snoozed', output: null, error: null, retryAt: new Date(o.runAt), progress, checkpoints };
   if (o.kind === 'completed') return { status: 'completed', output: o.output as OutputOf<T>, error: null, retryAt: null, progress, checkpoints };
   return {
     status: o.retryAt === null ? 'dead_letter' : 'retrying',

@@ -5,7 +5,7 @@
  */
 import { onTestFinished } from 'vitest';
 import { z } from 'zod';
-import { defineJobType, JobEngine, type Actor, type AnyJobType } from '../../src/index.js';
+import { defineJobType, JobEngine, type Actor, type AnyJobType, type ScheduleDefinition } from '../../src/index.js';
 import { createJobsHandler, type JobsHandlerOptions } from '../../src/http/index.js';
 import { FakeClock } from '../../src/testing/index.js';
 import { add, broken, gate } from '../helpers/fixtures.js';
@@ -47,7 +47,7 @@ export function bearer(request: Request): Actor | null {
 }
 
 /** A started engine (and its handler) on `kind`, stopped when the test ends. */
-export async function setupHttp(kind: StoreKind, options: Partial<JobsHandlerOptions> = {}, engineOptions: { worker?: boolean } = {}) {
+export async function setupHttp(kind: StoreKind, options: Partial<JobsHandlerOptions> = {}, engineOptions: { worker?: boolean; schedules?: ScheduleDefinition[] } = {}) {
   kind.fresh();
   const clock = new FakeClock();
   const g = gate();

@@ -11,7 +11,7 @@ import { setupHttp } from './http-helpers.js';
 
 const sqlite = storeKinds()[0]!;
 
-/** The contract's JSON routes, less those whose verbs do not exist yet (prometheus, explain, schedules). */
+/** The contract's JSON routes, less those whose verbs do not exist yet (explain). */
 const CONTRACT = [
   'post /jobs',
   'post /jobs/batch',
@@ -25,6 +25,8 @@ const CONTRACT = [
   'get /metrics/prometheus',
   'get /job-types',
   'patch /job-types/{name}',
+  'get /schedules',
+  'patch /schedules/{name}',
   'get /events',
 ];
 

@@ -19,6 +19,8 @@ import type {
   InsertJobsRequest,
   InsertOutcome,
   JobTypeAuditEntry,
+  ScheduleAuditEntry,
+  StoredSchedule,
   ListJobsRequest,
   RecordProgressRequest,
   RenewLeasesRequest,
@@ -43,6 +45,7 @@ import { claimJobs, nextDueAt, promoteDueJobs } from './queries-claim.js';
 import { readEvents } from './queries-events.js';
 import { insertJobs } from './queries-insert.js';
 import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './queries-job-types.js';
+import { advanceSchedule, listScheduleAudit, loadSchedules, updateSchedule } from './queries-schedules.js';
 import { acquireLeadership } from './queries-leadership.js';
 import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from './queries-lease.js';
 import { collectMetrics } from './queries-metrics.js';
@@ -344,6 +347,23 @@ class PostgresStorage implements PostgresStorageAdapter {
 
   async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
     return this.#call('readEvents', (c) => readEvents(c, this.#names, req), { read: true });
+  }
+
+  // ── schedules (issue 11) ──
+  async loadSchedules(): Promise<StoredSchedule[]> {
+    return this.#call('loadSchedules', (c) => loadSchedules(c, this.#names), { read: true });
+  }
+
+  async updateSchedule(req: { name: string; enabled: boolean; actorId: string; now: number }): Promise<void> {
+    await this.#call('updateSchedule', (c) => updateSchedule(c, this.#names, req));
+  }
+
+  async advanceSchedule(req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number }): Promise<void> {
+    await this.#call('advanceSchedule', (c) => advanceSchedule(c, this.#names, req));
+  }
+
+  async listScheduleAudit(req: { name: string }): Promise<ScheduleAuditEntry[]> {
+    return this.#call('listScheduleAudit', (c) => listScheduleAudit(c, this.#names, req), { read: true });
   }
 
   async acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean> {

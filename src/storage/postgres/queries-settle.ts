@@ -43,7 +43,7 @@ export interface SettleAndClaimResult {
   promoted: number;
 }
 
-type SettleKind = 'completed' | 'retry' | 'dead' | 'released';
+type SettleKind = 'completed' | 'retry' | 'dead' | 'released' | 'snoozed';
 
 // Every column of `jobs`, for the explicit select lists of a UNION of two RETURNING sets.
 const JOB_COLUMNS = [
@@ -73,13 +73,13 @@ function settleCtes(n: PgNames): string {
     ),
     settled AS (
       UPDATE ${n.jobs} j SET
-        status = CASE r.kind WHEN 'completed' THEN 'completed' WHEN 'retry' THEN 'retrying' WHEN 'dead' THEN 'dead_letter' ELSE 'queued' END,
+        status = CASE r.kind WHEN 'completed' THEN 'completed' WHEN 'retry' THEN 'retrying' WHEN 'dead' THEN 'dead_letter' WHEN 'snoozed' THEN 'scheduled' ELSE 'queued' END,
         output = CASE WHEN r.kind = 'completed' THEN r.output::json ELSE j.output END,
         error = CASE WHEN r.kind = 'completed' THEN NULL WHEN r.kind IN ('retry','dead') THEN r.error::json ELSE j.error END,
         completed_at = CASE WHEN r.kind IN ('completed','dead') THEN $10::bigint ELSE j.completed_at END,
         retry_count = j.retry_count + CASE WHEN r.kind = 'retry' THEN 1 ELSE 0 END,
         next_retry_at = CASE WHEN r.kind = 'retry' THEN r.retry_at ELSE NULL END, -- set only while retrying
-        run_at = CASE WHEN r.kind = 'retry' THEN r.retry_at ELSE j.run_at END,
+        run_at = CASE WHEN r.kind IN ('retry','snoozed') THEN r.retry_at ELSE j.run_at END, -- snoozed: retry_at carries the new runAt
         updated_at = $10::bigint, lease_owner = NULL, lease_expires_at = NULL
       FROM req r
       WHERE j.id = r.job_id AND j.id = ANY($1::text[]) AND j.status = r.expected_status AND j.attempts = r.attempt
@@ -118,7 +118,7 @@ function settleSql(n: PgNames, single: boolean): string {
  * Settle and claim in one statement; the claim's parameters follow the settle's (11–17).
  * The claim runs on the statement's snapshot, which does not show what this settle makes
  * claimable. So when the settle may make a job claimable — an attempt released to `queued`, a
- * retry already due, or a completion/dead-letter of a job that has dependents — the claim is
+ * retry or a snooze already due, or a completion/dead-letter of a job that has dependents — the claim is
  * deferred (`claim_deferred`) and made by a second statement after the dependents are handled:
  * the result is exactly that of `settleJobs` followed by `claimJobs`.
  */
@@ -129,7 +129,7 @@ function combinedSql(n: PgNames, single: boolean): string {
   let sql = byKind.get(key);
   if (sql === undefined) {
     const deferWhen = `EXISTS (SELECT 1 FROM settled WHERE status = 'queued' OR has_dependents
-      OR (status = 'retrying' AND run_at <= $11::bigint))`;
+      OR (status IN ('retrying','scheduled') AND run_at <= $11::bigint))`;
     // Alone (`single`), the statement refuses such a batch instead of deferring its claim.
     const guard = single ? `${n.requireTransactionFn}(${deferWhen})` : 'false';
     sql = `WITH ${settleCtes(n)}, ${claimCtes(n, (i) => `$${i + 10}`, deferWhen)}
@@ -149,6 +149,7 @@ function kindOf(s: SettleRequest): SettleKind {
   const o = s.outcome;
   if (o.kind === 'completed') return 'completed';
   if (o.kind === 'released') return 'released';
+  if (o.kind === 'snoozed') return 'snoozed';
   return o.retryAt !== null ? 'retry' : 'dead';
 }
 
@@ -159,10 +160,10 @@ function settleParams(reqs: readonly SettleRequest[], now: number): unknown[] {
     reqs.map(kindOf),
     reqs.map((s) => (s.outcome.kind === 'completed' ? s.outcome.outputJson : null)),
     reqs.map((s) => (s.outcome.kind === 'failed' ? JSON.stringify(s.outcome.error) : null)),
-    reqs.map((s) => (s.outcome.kind === 'failed' ? s.outcome.retryAt : null)),
+    reqs.map((s) => (s.outcome.kind === 'failed' ? s.outcome.retryAt : s.outcome.kind === 'snoozed' ? s.outcome.runAt : null)),
     reqs.map((s) => s.onlyIfLeaseExpired === true),
     reqs.map((s) => s.actorId),
-    reqs.map((s) => (s.outcome.kind === 'released' ? s.outcome.message : null)),
+    reqs.map((s) => (s.outcome.kind === 'released' || s.outcome.kind === 'snoozed' ? s.outcome.message : null)),
     now,
   ];
 }

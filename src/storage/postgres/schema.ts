@@ -186,6 +186,28 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
       `CREATE INDEX jobs_started_idx ON ${n.jobs} (type, started_at, org_id) WHERE started_at IS NOT NULL`,
     ],
   },
+  {
+    version: 5,
+    name: 'recurring schedules: state and audit',
+    up: (n) => [
+      `CREATE TABLE ${n.schema}.jobwing_schedules (
+        name text PRIMARY KEY,
+        enabled boolean,
+        cursor_at bigint,
+        last_run_at bigint,
+        last_job_id text,
+        updated_at bigint NOT NULL
+      )`,
+      `CREATE TABLE ${n.schema}.schedule_audit (
+        seq bigserial PRIMARY KEY,
+        name text NOT NULL,
+        actor_id text NOT NULL,
+        at bigint NOT NULL,
+        changes json NOT NULL
+      )`,
+      `CREATE INDEX schedule_audit_name_idx ON ${n.schema}.schedule_audit (name, seq)`,
+    ],
+  },
 ];
 
 /**

@@ -29,6 +29,8 @@ const COMPLETE = fenced(`status = 'completed', output = ?, error = NULL, next_re
 const RETRY = fenced(`status = 'retrying', retry_count = retry_count + 1, next_retry_at = ?, run_at = ?, error = ?`);
 const DEAD = fenced(`status = 'dead_letter', error = ?, next_retry_at = NULL, completed_at = ?`);
 const RELEASE = fenced(`status = 'queued', next_retry_at = NULL`);
+// Snooze: no retry used; checkpoint, progress and error stay as they are.
+const SNOOZE = fenced(`status = 'scheduled', run_at = ?, next_retry_at = NULL`);
 
 function settleOne(conn: SqliteConnection, s: SettleRequest, now: number): SettleOutcome {
   const fence = [now, s.jobId, s.attempt, ...(s.onlyIfLeaseExpired === true ? [now] : [])];
@@ -48,6 +50,10 @@ function settleOne(conn: SqliteConnection, s: SettleRequest, now: number): Settl
       break;
     case 'released':
       row = conn.get<JobRow>(raw(pick(RELEASE), ...fence));
+      message = o.message;
+      break;
+    case 'snoozed':
+      row = conn.get<JobRow>(raw(pick(SNOOZE), o.runAt, ...fence));
       message = o.message;
       break;
   }

@@ -173,6 +173,28 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX jobs_started_idx ON jobs (type, started_at, org_id) WHERE started_at IS NOT NULL`,
     ],
   },
+  {
+    version: 5,
+    name: 'recurring schedules: state and audit',
+    up: [
+      `CREATE TABLE jobwing_schedules (
+        name TEXT PRIMARY KEY,
+        enabled INTEGER,
+        cursor_at INTEGER,
+        last_run_at INTEGER,
+        last_job_id TEXT,
+        updated_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE schedule_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        changes TEXT NOT NULL
+      )`,
+      `CREATE INDEX schedule_audit_name_idx ON schedule_audit (name, seq)`,
+    ],
+  },
 ];
 
 /** Version of the newest migration this code knows. */

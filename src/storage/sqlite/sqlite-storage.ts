@@ -16,6 +16,8 @@ import type {
   InsertJobsRequest,
   InsertOutcome,
   JobTypeAuditEntry,
+  ScheduleAuditEntry,
+  StoredSchedule,
   ListJobsRequest,
   RecordProgressRequest,
   RenewLeasesRequest,
@@ -34,6 +36,7 @@ import { claimInTransaction, claimJobs, nextDueAt, promoteDueJobs } from './quer
 import { readEvents } from './queries-events.js';
 import { insertJobs } from './queries-insert.js';
 import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './queries-job-types.js';
+import { advanceSchedule, listScheduleAudit, loadSchedules, updateSchedule } from './queries-schedules.js';
 import { acquireLeadership } from './queries-leadership.js';
 import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from './queries-lease.js';
 import { collectMetrics } from './queries-metrics.js';
@@ -229,6 +232,23 @@ class SqliteStorage implements SqliteStorageAdapter {
 
   async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
     return this.#call('readEvents', (c) => readEvents(c, req));
+  }
+
+  // ── schedules (issue 11) ──
+  async loadSchedules(): Promise<StoredSchedule[]> {
+    return this.#call('loadSchedules', (c) => loadSchedules(c));
+  }
+
+  async updateSchedule(req: { name: string; enabled: boolean; actorId: string; now: number }): Promise<void> {
+    this.#call('updateSchedule', (c) => updateSchedule(c, req));
+  }
+
+  async advanceSchedule(req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number }): Promise<void> {
+    this.#call('advanceSchedule', (c) => advanceSchedule(c, req));
+  }
+
+  async listScheduleAudit(req: { name: string }): Promise<ScheduleAuditEntry[]> {
+    return this.#call('listScheduleAudit', (c) => listScheduleAudit(c, req));
   }
 
   async acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean> {

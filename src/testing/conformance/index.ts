@@ -27,6 +27,7 @@ import { leaseChecks } from './leases.js';
 import { metricsChecks } from './metrics.js';
 import { pruneDeleteChecks } from './prune-delete.js';
 import { readChecks } from './reads.js';
+import { scheduleChecks } from './schedules.js';
 import { schemaChecks } from './schema.js';
 import { settleJobsChecks } from './settle-jobs.js';
 import { ConformanceSuite, type CheckGroup, type CheckResult, type ConformanceCheck, type StorageConformanceOptions } from './suite.js';
@@ -42,6 +43,7 @@ const GROUPS: ((s: ConformanceSuite) => void)[] = [
   dependencyChecks,
   claimJobsChecks,
   settleJobsChecks,
+  scheduleChecks,
   fencingChecks,
   leaseChecks,
   cancelRetryChecks,

@@ -94,6 +94,44 @@ export function settleJobsChecks(s: ConformanceSuite): void {
     });
   });
 
+  describe('settleJobs: snooze', () => {
+    must('`running → scheduled` with `runAt`, always', () => {
+        it('snoozed: running → scheduled at runAt, retryCount, checkpoint and progress kept, one history entry', async () => {
+          const j = await add({ maxRetries: 1 });
+          const c = await claimOne();
+          expect(await store.saveCheckpoint({ jobId: j.id, attempt: c.attempt, checkpointJson: '{"page":4}', now: T0 + 10 })).toBe('ok');
+          const r = await settle(j.id, c.attempt, { kind: 'snoozed', runAt: T0 + 5_000, message: 'Retry-After' }, T0 + 50);
+          expect(r.kind === 'settled' && r.job).toMatchObject({ status: 'scheduled', runAt: new Date(T0 + 5_000), retryCount: 0, nextRetryAt: null, checkpoint: { page: 4 } });
+          expect(await transitions(j.id)).toEqual(['null>queued', 'queued>running', 'running>scheduled']);
+          expect((await store.listHistory({ jobId: j.id })).at(-1)).toMatchObject({ from: 'running', to: 'scheduled', attempt: 1, message: 'Retry-After', error: null });
+          expect(await store.nextDueAt()).toBe(T0 + 5_000);
+          expect(await claim({ now: T0 + 4_999 })).toEqual([]);
+          const c2 = await claimOne(T0 + 5_000);
+          expect(c2).toMatchObject({ attempt: 2, job: { id: j.id, retryCount: 0, checkpoint: { page: 4 } } });
+          // A second settle of the snoozed attempt is fenced off.
+          expect((await settle(j.id, c.attempt, { kind: 'snoozed', runAt: T0, message: 'late' }, T0 + 5_001)).kind).toBe('lease_lost');
+        });
+
+        it('snoozed with runAt <= now is still scheduled, and settleAndClaim (optional) claims it in the same call', async () => {
+          const j = await add();
+          const c = await claimOne();
+          if (!store.settleAndClaim) {
+            const r = await settle(j.id, c.attempt, { kind: 'snoozed', runAt: T0 + 10, message: 'now' }, T0 + 10);
+            expect(r.kind === 'settled' && r.job.status).toBe('scheduled');
+            expect((await claimOne(T0 + 10)).job.id).toBe(j.id);
+            return;
+          }
+          const out = await store.settleAndClaim({
+            settles: [{ jobId: j.id, attempt: c.attempt, outcome: { kind: 'snoozed', runAt: T0 + 10, message: 'now' }, actorId: 'engine:w1' }],
+            claim: { workerId: 'w1', types: ['email'], limit: 5, now: T0 + 10, leaseMs: LEASE_MS },
+          });
+          expect(out.settled[0]).toMatchObject({ kind: 'settled', job: { status: 'scheduled' } });
+          expect(out.claimed.map((x) => [x.job.id, x.attempt])).toEqual([[j.id, 2]]);
+          expect(await transitions(j.id)).toEqual(['null>queued', 'queued>running', 'running>scheduled', 'scheduled>queued', 'queued>running']);
+        });
+    });
+  });
+
   describe('settleAndClaim', () => {
     must('Same semantics as the two calls.', () => {
       it('settleAndClaim (optional): settles, then claims what is due, with the semantics of the two calls', async ({ skip }) => {

@@ -7,11 +7,13 @@ export default defineConfig({
     'postgres/index': 'src/postgres.ts',
     'http/index': 'src/http/index.ts',
     'otel/index': 'src/otel/index.ts',
+    // Loaded by `new Worker()` for isolated job types (isolation: { kind: 'worker-thread' }).
+    'isolation/thread-entry': 'src/isolation/thread-entry.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',
-  external: ['pg', 'better-sqlite3', '@opentelemetry/api'],
+  external: ['pg', 'better-sqlite3', '@opentelemetry/api', 'tsx'],
 });

@@ -26,6 +26,8 @@ export {
   type TypeByName,
 } from './define-job-type.js';
 export type { WaitForOptions } from './wait-for.js';
+export type { IsolationOptions } from './isolation/isolation-options.js';
+export { WorkerCrashedError } from './isolation/worker-crashed-error.js';
 export type { EngineHealth, HealthOptions } from './health.js';
 export { sqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export * from './errors.js';

@@ -9,6 +9,8 @@ export default defineConfig([
       'postgres/index': 'src/postgres.ts',
       'http/index': 'src/http/index.ts',
       'otel/index': 'src/otel/index.ts',
+      // Loaded by `new Worker()` for isolated job types (isolation: { kind: 'worker-thread' }).
+      'isolation/thread-entry': 'src/isolation/thread-entry.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -16,7 +18,7 @@ export default defineConfig([
     // dist/cli/ is the other build's output: builds run side by side.
     clean: ['!cli/**'],
     target: 'node20',
-    external: ['pg', 'better-sqlite3', '@opentelemetry/api', 'vitest'],
+    external: ['pg', 'better-sqlite3', '@opentelemetry/api', 'vitest', 'tsx'],
   },
   {
     // The `jobwing` binary: ESM only, no types; tsup marks it executable (it starts with #!).
@@ -27,6 +29,6 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: ['pg', 'better-sqlite3'],
+    external: ['pg', 'better-sqlite3', 'tsx'],
   },
 ]);

@@ -18,6 +18,8 @@ export const rateLimitSchema = z
   .object({ max: z.number().int().min(1).max(1_000_000), perMs: z.number().int().min(1).max(86_400_000), scope: z.enum(['type', 'org']).default('type') })
   .strict();
 import type { AbortReason, Priority } from './states.js';
+import { normalizeIsolation, type IsolationOptions, type NormalizedIsolation } from './isolation/isolation-options.js';
+import { sharedIsolationPool } from './isolation/isolation-pool.js';
 
 /** What a handler knows about the job it runs. */
 export interface JobContextInfo {
@@ -97,7 +99,17 @@ export interface JobTypeDefinition<
   /** Override of the default transient/permanent rules for other thrown errors. */
   classifyError?: ClassifyError;
   handler(input: z.output<InSchema>, ctx: JobContext<z.output<CpSchema>>): Promise<z.input<OutSchema>>;
+  /** Only with {@link JobTypeIsolatedDefinition} (instead of `handler`). */
+  isolation?: undefined;
 }
+
+/** What `defineJobType` takes to run the handler in a worker thread: `isolation` takes the place of `handler`. */
+export type JobTypeIsolatedDefinition<
+  Name extends string,
+  InSchema extends AnySchema,
+  OutSchema extends AnySchema,
+  CpSchema extends AnySchema,
+> = Omit<JobTypeDefinition<Name, InSchema, OutSchema, CpSchema>, 'handler' | 'isolation'> & { handler?: undefined; isolation: IsolationOptions };
 
 /** What `defineJobType` takes to declare a type without its handler (e.g. in a web process). */
 export type JobTypeDeclarationDefinition<
@@ -105,7 +117,7 @@ export type JobTypeDeclarationDefinition<
   InSchema extends AnySchema,
   OutSchema extends AnySchema,
   CpSchema extends AnySchema,
-> = Omit<JobTypeDefinition<Name, InSchema, OutSchema, CpSchema>, 'handler'> & { handler?: undefined };
+> = Omit<JobTypeDefinition<Name, InSchema, OutSchema, CpSchema>, 'handler' | 'isolation'> & { handler?: undefined; isolation?: undefined };
 
 /**
  * A job type with every default filled in, implemented or not. Engines take either kind:
@@ -135,6 +147,8 @@ export interface JobTypeSpec<
   readonly rateLimit: RateLimitSetting | null;
   readonly classifyError: ClassifyError | undefined;
   readonly handler: JobHandler<InSchema, OutSchema, CpSchema> | undefined;
+  /** Set when the handler runs in a worker thread (`isolation` option); `handler` then runs it there. */
+  readonly isolation: NormalizedIsolation | undefined;
   /**
    * The same type (name, schemas, settings) with `handler`, for the worker process.
    * @throws TypeError when `handler` is not a function
@@ -247,6 +261,12 @@ export function defineJobType<
   InSchema extends AnySchema,
   OutSchema extends AnySchema = z.ZodUnknown,
   CpSchema extends AnySchema = z.ZodUnknown,
+>(def: JobTypeIsolatedDefinition<Name, InSchema, OutSchema, CpSchema>): JobType<Name, InSchema, OutSchema, CpSchema>;
+export function defineJobType<
+  const Name extends string,
+  InSchema extends AnySchema,
+  OutSchema extends AnySchema = z.ZodUnknown,
+  CpSchema extends AnySchema = z.ZodUnknown,
 >(def: JobTypeDeclarationDefinition<Name, InSchema, OutSchema, CpSchema>): JobTypeDeclaration<Name, InSchema, OutSchema, CpSchema>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function defineJobType(def: any): AnyJobType {
@@ -259,11 +279,21 @@ export function defineJobType(def: any): AnyJobType {
   if (def.output !== undefined && !(def.output instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": output must be a zod schema`);
   if (def.checkpoint !== undefined && !(def.checkpoint instanceof z.ZodType)) throw new TypeError(`Job type "${def.name}": checkpoint must be a zod schema`);
   if (def.handler !== undefined && typeof def.handler !== 'function') throw new TypeError(`Job type "${def.name}": handler must be a function (or left out to declare the type without it)`);
+  // Isolation: the handler comes from isolation.module and runs in a worker thread.
+  if (def.isolation !== undefined) {
+    if (def.handler !== undefined) throw new TypeError(`Job type "${def.name}": give either handler or isolation (isolation.module provides the handler), not both`);
+    const iso = normalizeIsolation(def.name, def.isolation);
+    return build(def, (input, ctx) => sharedIsolationPool().run(iso, input, ctx as JobContext<unknown>), iso);
+  }
   return build(def, def.handler);
 }
 
 /** The frozen job type; `implement` builds a sibling with a handler, sharing everything else. */
-function build(def: JobTypeDeclarationDefinition<string, AnySchema, AnySchema, AnySchema>, handler: JobHandler<AnySchema, AnySchema, AnySchema> | undefined): AnyJobType {
+function build(
+  def: Omit<JobTypeDeclarationDefinition<string, AnySchema, AnySchema, AnySchema>, 'isolation'>,
+  handler: JobHandler<AnySchema, AnySchema, AnySchema> | undefined,
+  isolation?: NormalizedIsolation,
+): AnyJobType {
   return Object.freeze({
     name: def.name,
     displayName: def.displayName ?? def.name,
@@ -283,7 +313,9 @@ function build(def: JobTypeDeclarationDefinition<string, AnySchema, AnySchema, A
     rateLimit: def.rateLimit ? { scope: 'type' as const, ...def.rateLimit } : null,
     classifyError: def.classifyError,
     handler,
+    isolation,
     implement(next: JobHandler<AnySchema, AnySchema, AnySchema>) {
+      if (isolation) throw new TypeError(`Job type "${def.name}" is isolated: its handler comes from isolation.module, so implement() does not apply`);
       if (typeof next !== 'function') throw new TypeError(`Job type "${def.name}": implement() takes the handler function`);
       return build(def, next);
     },

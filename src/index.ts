@@ -28,6 +28,8 @@ export {
 export type { WaitForOptions } from './wait-for.js';
 export type { CatchUp, ScheduleDefinition } from './schedules/schedule-definition.js';
 export type { ScheduleChanges, ScheduleInfo } from './schedules/schedule-info.js';
+export type { IsolationOptions } from './isolation/isolation-options.js';
+export { WorkerCrashedError } from './isolation/worker-crashed-error.js';
 export type { EngineHealth, HealthOptions } from './health.js';
 export { sqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export * from './errors.js';

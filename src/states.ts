@@ -52,6 +52,8 @@ export const ERROR_TYPES = [
   'timeout',
   'worker_lost',
   'dependency_failed',
+  /** The isolation worker thread died (crash, out of memory, process.exit); transient. */
+  'crashed',
 ] as const;
 /** Classification of a job error. */
 export type ErrorType = (typeof ERROR_TYPES)[number];

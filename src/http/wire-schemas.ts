@@ -80,7 +80,7 @@ export const emptyBody = z.object({}).strict();
 // ── responses (documentation only: the engine produces them) ───────────────────
 
 const jobError = z
-  .object({ type: z.enum([...ERROR_TYPES, 'crashed'] as [string, ...string[]]), message: z.string(), name: z.string().optional() })
+  .object({ type: z.enum(ERROR_TYPES), message: z.string(), name: z.string().optional() })
   .register(wireRegistry, { id: 'JobError' });
 
 export const jobSchema = z

@@ -17,6 +17,7 @@ import type { Instrumentation } from '../instrumentation.js';
 import type { JobRegistry } from '../registry.js';
 import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
 import { JobRunner } from './job-runner.js';
+import { IsolationPool } from '../isolation/isolation-pool.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
 /** Options of the loop, taken from the engine's options. */
@@ -57,9 +58,12 @@ export class DispatchLoop {
   #idleWaiters: (() => void)[] = [];
   /** When a claim last succeeded (epoch ms, engine clock), for `engine.health()`. */
   #lastClaimAt: number | null = null;
+  /** Worker threads of isolated job types; threads start lazily, all end in stop(). */
+  readonly #isolation: IsolationPool;
 
   constructor(options: DispatchLoopOptions) {
     this.#o = options;
+    this.#isolation = new IsolationPool({ maxThreads: options.concurrency });
     // A settle batch succeeds or fails as a whole (it retries until it succeeds or the loop stops).
     this.#settleQueue = new BatchQueue(async (reqs) => (await this.#settleWithRetry(reqs)).map((value) => ({ ok: true as const, value })), 500);
     this.#leaseKeeper = new LeaseKeeper({
@@ -170,6 +174,7 @@ export class DispatchLoop {
     }
     await this.#settleQueue.idle();
     await this.#leaseKeeper.stop();
+    await this.#isolation.close();
     // The store closes after this: a settle still retrying must give up, not loop forever.
     this.#abandonSettles = true;
     this.#state = 'stopped';
@@ -255,6 +260,7 @@ export class DispatchLoop {
       instrumentation: this.#o.instrumentation,
       settle: (req) => this.#settleQueue.add(req),
       reportError: this.#o.reportError,
+      isolation: this.#isolation,
     });
     const done = runner.run().finally(() => {
       this.#runners.delete(claimed.job.id);

@@ -15,6 +15,8 @@ import { classifyError } from '../retry/classify.js';
 import type { AbortReason } from '../states.js';
 import type { AttemptOutcome, ClaimedJob, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
 import type { Job, JobError } from '../types.js';
+import type { IsolationPool } from '../isolation/isolation-pool.js';
+import { WorkerCrashedError } from '../isolation/worker-crashed-error.js';
 
 /** What a runner needs from the engine. */
 export interface RunnerDeps {
@@ -27,6 +29,8 @@ export interface RunnerDeps {
   instrumentation: Instrumentation;
   settle(req: SettleRequest): Promise<SettleOutcome>;
   reportError(error: unknown, source: string): void;
+  /** The engine's worker threads for isolated job types (the type's own pool when absent). */
+  isolation?: IsolationPool;
 }
 
 type RaceResult =
@@ -119,8 +123,12 @@ export class JobRunner {
       if (signal.aborted) resolve({ kind: 'aborted', reason: signal.reason as AbortReason });
       else signal.addEventListener('abort', () => resolve({ kind: 'aborted', reason: signal.reason as AbortReason }), { once: true });
     });
+    // isolation: an isolated type runs on the engine's thread pool (closed on stop).
+    const iso = this.#type.isolation;
+    const pool = this.#deps.isolation;
+    const handler = iso && pool ? (input: unknown, ctx: JobContext<unknown>) => pool.run(iso, input, ctx) : this.#type.handler;
     const handled = Promise.resolve()
-      .then(() => this.#type.handler(this.job.input, this.#context()))
+      .then(() => handler(this.job.input, this.#context()))
       .then(
         (value): RaceResult => ({ kind: 'value', value }),
         (error: unknown): RaceResult => ({ kind: 'error', error }),
@@ -156,6 +164,7 @@ export class JobRunner {
     if (result.kind === 'error') {
       const snooze = asSnooze(result.error);
       if (snooze) return { kind: 'snoozed', runAt: this.#deps.clock.now() + snooze.delayMs, message: truncate(snooze.message) };
+      if (result.error instanceof WorkerCrashedError) return this.#failure('crashed', result.error); // isolation
       const cls = classifyError(result.error, this.#type.classifyError);
       return this.#failure(cls, result.error);
     }
@@ -180,7 +189,7 @@ export class JobRunner {
     }
   }
 
-  #failure(cls: 'transient' | 'permanent' | 'timeout', thrown: unknown): AttemptOutcome {
+  #failure(cls: 'transient' | 'permanent' | 'timeout' | 'crashed', thrown: unknown): AttemptOutcome {
     const error = toJobError(cls, thrown);
     const retryAt = nextRetryAt({
       classification: cls === 'permanent' ? 'permanent' : 'transient',

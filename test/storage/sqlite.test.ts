@@ -46,7 +46,7 @@ describeStorageConformance({
     await peer.migrate();
     return peer;
   },
-  capabilities: { multiProcess: true, pushWake: false, databaseClock: false },
+  capabilities: { multiProcess: true, pushWake: true, databaseClock: false },
 });
 
 describeStorageConformance({
@@ -75,8 +75,8 @@ describe('sqliteStorage (SQLite only)', () => {
       const { store } = fileStore();
       await store.migrate();
       expect(store.pragmas()).toEqual({ journalMode: 'wal', busyTimeoutMs: 5000, synchronous: 'FULL', journalSizeLimitBytes: 64 * 1024 * 1024 });
-      expect(store.capabilities).toEqual({ multiProcess: true, pushWake: false, databaseClock: false });
-      expect(sqliteStorage().options).toEqual({ path: 'jobwing.sqlite', synchronous: 'FULL', busyTimeoutMs: 5000 });
+      expect(store.capabilities).toEqual({ multiProcess: true, pushWake: true, databaseClock: false });
+      expect(sqliteStorage().options).toEqual({ path: 'jobwing.sqlite', synchronous: 'FULL', busyTimeoutMs: 5000, watchWal: true });
     });
 
     it('applies synchronous and busyTimeoutMs as configured', async () => {

@@ -97,6 +97,11 @@ export class SqliteConnection {
     return this.#tx.deferred(fn) as T;
   }
 
+  /** `PRAGMA data_version`: changes only when ANOTHER connection commits. */
+  dataVersion(): number {
+    return this.prepare('PRAGMA data_version').pluck().get() as number;
+  }
+
   /** Closes the connection. Idempotent. */
   close(): void {
     this.#statements.clear();

@@ -17,6 +17,14 @@ export interface SqliteStorageOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a write waits for another process's write lock before failing. (Default: 5000) */
   busyTimeoutMs?: number;
+  /**
+   * Watch the database's `-wal` file so that another process's commit (a submit from a
+   * `worker: false` web process, an event) wakes this store's engine at once instead of at its
+   * next poll. Best effort: where the file system gives no change notices (network mounts,
+   * some container bind mounts) engines poll every `pollIntervalMs` as with `false`.
+   * Ignored for `':memory:'`. (Default: true)
+   */
+  watchWal?: boolean;
 }
 
 /** Options with defaults applied. */
@@ -26,6 +34,7 @@ const schema = z.strictObject({
   path: z.string().min(1, 'must be a non-empty string').default('jobwing.sqlite'),
   synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
   busyTimeoutMs: z.number().int().min(0).max(2_147_483_647).default(5000),
+  watchWal: z.boolean().default(true),
 });
 
 /**

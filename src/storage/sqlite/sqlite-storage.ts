@@ -47,8 +47,10 @@ import { settleInTransaction, settleJobs } from './queries-settle.js';
 import { applySqliteMigrations } from './schema.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { parseSqliteStorageOptions, type ResolvedSqliteStorageOptions, type SqliteStorageOptions } from './sqlite-options.js';
+import { WalWatcher, type WalWatchStatus } from './wal-watcher.js';
 
 export type { SqliteStorageOptions } from './sqlite-options.js';
+export type { WalWatchStatus } from './wal-watcher.js';
 
 /** Connection settings in force, as SQLite reports them. */
 export interface SqlitePragmas {
@@ -64,6 +66,10 @@ export interface SqliteStorageAdapter extends StorageAdapter {
   readonly options: Readonly<ResolvedSqliteStorageOptions>;
   /** Reads the connection's pragmas (opens the database if needed). For diagnostics and tests. */
   pragmas(): SqlitePragmas;
+  /** Calls `onNotice` soon after another connection commits (see `watchWal`). */
+  subscribe(onNotice: () => void): Promise<() => Promise<void>>;
+  /** State of the WAL watch (not watching until someone subscribes). */
+  walWatchStatus(): WalWatchStatus;
 }
 
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
@@ -72,11 +78,13 @@ class SqliteStorage implements SqliteStorageAdapter {
   readonly capabilities: StorageCapabilities;
   readonly options: Readonly<ResolvedSqliteStorageOptions>;
   #conn: SqliteConnection | null = null;
+  #watcher: WalWatcher | null = null;
   #closed = false;
 
   constructor(options: ResolvedSqliteStorageOptions) {
     this.options = Object.freeze({ ...options });
-    this.capabilities = Object.freeze({ multiProcess: options.path !== ':memory:', pushWake: false, databaseClock: false });
+    const multiProcess = options.path !== ':memory:';
+    this.capabilities = Object.freeze({ multiProcess, pushWake: multiProcess && options.watchWal, databaseClock: false });
   }
 
   /** Opens lazily, so constructing a store (e.g. as an engine default) touches no file. */
@@ -115,6 +123,8 @@ class SqliteStorage implements SqliteStorageAdapter {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = null;
     const conn = this.#conn;
     this.#conn = null;
     conn?.close();
@@ -251,6 +261,18 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('listScheduleAudit', (c) => listScheduleAudit(c, req));
   }
 
+  async subscribe(onNotice: () => void): Promise<() => Promise<void>> {
+    if (!this.capabilities.pushWake) return async () => undefined;
+    this.#connection(); // open now, so the first data_version is read before any event
+    this.#watcher ??= new WalWatcher(this.options.path, () => this.#conn?.dataVersion() ?? null);
+    const unsubscribe = this.#watcher.subscribe(onNotice);
+    return async () => unsubscribe();
+  }
+
+  walWatchStatus(): WalWatchStatus {
+    return this.#watcher?.status ?? { watching: false, wakes: 0 };
+  }
+
   async acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean> {
     return this.#call('acquireLeadership', (c) => acquireLeadership(c, req));
   }
@@ -261,8 +283,9 @@ class SqliteStorage implements SqliteStorageAdapter {
  * (normally `migrate()` from `engine.start()`), with WAL, `busy_timeout`, the chosen
  * `synchronous` and a bounded WAL (`journal_size_limit`).
  *
- * capabilities: `multiProcess` unless `path` is `':memory:'`; no push wake-ups (other
- * processes are seen by polling); lease expiry judged by the `now` passed in.
+ * capabilities: `multiProcess` unless `path` is `':memory:'`; `pushWake` (another process's
+ * commit is noticed through a watch on the `-wal` file) unless `watchWal: false` or
+ * `':memory:'`; polling stays the fallback; lease expiry judged by the `now` passed in.
  *
  * @throws ValidationError naming the bad option; on first use, naming `path` when its
  * directory does not exist (it is never created for you).

@@ -104,12 +104,17 @@ async function lockAndFindDuplicates(tx: PgTx, n: PgNames, req: InsertJobsReques
   // A separate statement after the locks: its snapshot sees what the lock holders committed.
   const rows = await tx.query<{ idx: number; id: string }>(
     raw(
-      `SELECT DISTINCT ON (c.idx) c.idx, j.id
+      // One index probe per candidate (LATERAL … LIMIT 1 on jobs_dedup_idx): as a join, the
+      // prepared statement's generic plan turned into a scan once the table had statistics
+      // (measured by bench:compare: 1,000-job batches went from 50 ms to 1–1.9 s).
+      `SELECT c.idx, d.id
        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) AS c(org_id, hash, cutoff, idx)
-       JOIN ${n.jobs} j ON j.dedup_hash = c.hash AND j.org_id = c.org_id AND j.created_at > c.cutoff
-         AND j.status NOT IN ('canceled','dead_letter')
-         AND j.dedup_hash = ANY($2::text[]) -- an index path on the hashes, whatever the statistics say
-       ORDER BY c.idx, j.seq`,
+       CROSS JOIN LATERAL (
+         SELECT j.id FROM ${n.jobs} j
+         WHERE j.dedup_hash = c.hash AND j.created_at > c.cutoff AND j.org_id = c.org_id
+           AND j.status NOT IN ('canceled','dead_letter')
+         ORDER BY j.created_at, j.seq LIMIT 1 -- the index's own order: never a walk of the primary key
+       ) AS d`,
       candidates.map((c) => c.job.orgId),
       candidates.map((c) => c.job.dedupHash),
       candidates.map((c) => req.now - c.job.dedupWindowMs),

@@ -64,8 +64,12 @@ export async function explainJob(ctx: ExplainContext, job: Job): Promise<JobExpl
       }
       return out('waiting_on_parent', `Waiting on its parents (${job.dependsOn.join(', ')}) to complete.`);
     }
-    case 'scheduled':
+    case 'scheduled': {
+      // A handler's SnoozeError ends the attempt running → scheduled; a submit with runAt starts here.
+      const last = history[history.length - 1];
+      if (last?.from === 'running') return out('snoozed', `Snoozed by its handler${last.message ? ` (${last.message})` : ''}; it runs again at ${iso(job.runAt)}, without using a retry.`);
       return out('scheduled', `Scheduled to run at ${iso(job.runAt)}.`);
+    }
     case 'retrying':
       return out('retry_backoff', `Retry ${job.retryCount} of ${job.maxRetries} is due at ${iso(job.nextRetryAt ?? job.runAt)} (backoff after: ${job.error?.message ?? 'a failed attempt'}).`);
     case 'running': {

@@ -1,7 +1,7 @@
 /** explain(id): every reason, with the detail that makes it actionable, on every store. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineJobType, JobEngine, TransientError } from '../../src/index.js';
+import { defineJobType, JobEngine, SnoozeError, TransientError } from '../../src/index.js';
 import { drain, FakeClock } from '../../src/testing/index.js';
 import { storeKinds } from '../helpers/stores.js';
 
@@ -20,6 +20,7 @@ const failing = defineJobType({
 });
 const quick = defineJobType({ name: 'quick', input: z.object({ n: z.number() }), dedupWindowMs: 0, async handler() { return {}; } });
 const elsewhere = defineJobType({ name: 'elsewhere', input: z.object({}), dedupWindowMs: 0 });
+const sleepy = defineJobType({ name: 'sleepy', input: z.object({}), dedupWindowMs: 0, async handler() { throw new SnoozeError(60_000, 'Retry-After 60'); } });
 
 for (const kind of storeKinds()) {
   describe.skipIf(kind.skip !== '')(`explain on ${kind.name}${kind.skip}`, () => {
@@ -27,7 +28,7 @@ for (const kind of storeKinds()) {
       kind.fresh();
       gate = new Promise<void>((r) => (release = r));
       const clock = new FakeClock();
-      const engine = new JobEngine({ jobTypes: [held, failing, quick, elsewhere], storage: kind.open(), clock, pollIntervalMs: 1000, leaseMs: 30_000 });
+      const engine = new JobEngine({ jobTypes: [held, failing, quick, elsewhere, sleepy], storage: kind.open(), clock, pollIntervalMs: 1000, leaseMs: 30_000 });
       await engine.start();
       stops.push(() => engine.stop({ graceMs: 0 }));
       const sys = engine.system;
@@ -78,6 +79,12 @@ for (const kind of storeKinds()) {
       const backoff = await sys.explain(fails.id);
       expect(backoff).toMatchObject({ reason: 'retry_backoff' });
       expect(backoff.detail).toContain('upstream down');
+
+      const snoozed = await sys.submit('sleepy', {});
+      for (let i = 0; i < 2000 && (await sys.get(snoozed.id)).status !== 'scheduled'; i++) await new Promise<void>((r) => setImmediate(r));
+      const nap = await sys.explain(snoozed.id);
+      expect(nap).toMatchObject({ reason: 'snoozed', status: 'scheduled' });
+      expect(nap.detail).toContain('Retry-After 60');
 
       release();
       await drain(engine);

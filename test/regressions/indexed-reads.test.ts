@@ -136,3 +136,30 @@ describe.skipIf(!PG_URL)(`Postgres status-filtered pages${PG_URL ? '' : ' (skipp
     }
   });
 });
+
+describe.skipIf(!PG_URL)(`Postgres duplicate check${PG_URL ? '' : ' (skipped: set JOBWING_TEST_PG_URL to run it)'}`, () => {
+  it("probes jobs_dedup_idx per candidate in the prepared statement's generic plan, never the org's list index", async () => {
+    const { default: pg } = await import('pg');
+    const { postgresStorage } = await import('../../src/postgres.js');
+    const { dedupProbeSql } = await import('../../src/storage/postgres/queries-insert.js');
+    const { pgNames } = await import('../../src/storage/postgres/pg-names.js');
+    const schema = `jobwing_dedup_${Math.random().toString(36).slice(2, 10)}`;
+    const store = postgresStorage({ connectionString: PG_URL!, schema, poolSize: 1 });
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await store.migrate();
+      await client.query(`PREPARE probe(text[], text[], bigint[], int[]) AS ${dedupProbeSql(pgNames(schema))}`);
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      const plan = (await client.query(`EXPLAIN EXECUTE probe(ARRAY['acme'], ARRAY['h'], ARRAY[0::bigint], ARRAY[0])`)).rows
+        .map((r: Record<string, string>) => r['QUERY PLAN'])
+        .join('\n');
+      expect(plan).toMatch(/jobs_dedup_idx/);
+      expect(plan).not.toMatch(/jobs_org_list_idx|Seq Scan on jobs/);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+      await store.close();
+    }
+  });
+});

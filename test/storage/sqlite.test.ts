@@ -71,10 +71,10 @@ describe('sqliteStorage (SQLite only)', () => {
   }
 
   describe('options', () => {
-    it('defaults: WAL, busy_timeout 5000, synchronous FULL, bounded WAL', async () => {
+    it('defaults: WAL, busy_timeout 5000, synchronous FULL, bounded WAL, statement journals in memory', async () => {
       const { store } = fileStore();
       await store.migrate();
-      expect(store.pragmas()).toEqual({ journalMode: 'wal', busyTimeoutMs: 5000, synchronous: 'FULL', journalSizeLimitBytes: 64 * 1024 * 1024 });
+      expect(store.pragmas()).toEqual({ journalMode: 'wal', busyTimeoutMs: 5000, synchronous: 'FULL', journalSizeLimitBytes: 64 * 1024 * 1024, tempStore: 'MEMORY' });
       expect(store.capabilities).toEqual({ multiProcess: true, pushWake: true, databaseClock: false });
       expect(sqliteStorage().options).toEqual({ path: 'jobwing.sqlite', synchronous: 'FULL', busyTimeoutMs: 5000, watchWal: true });
     });

@@ -58,6 +58,8 @@ export interface SqlitePragmas {
   busyTimeoutMs: number;
   synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
   journalSizeLimitBytes: number;
+  /** Where temporary files (statement journals, sorts) live. */
+  tempStore: 'DEFAULT' | 'FILE' | 'MEMORY';
 }
 
 /** The SQLite store: a {@link StorageAdapter} plus diagnostics. */
@@ -114,6 +116,7 @@ class SqliteStorage implements SqliteStorageAdapter {
       busyTimeoutMs: Number(c.db.pragma('busy_timeout', { simple: true })),
       synchronous: SYNCHRONOUS_NAMES[Number(c.db.pragma('synchronous', { simple: true }))] ?? 'FULL',
       journalSizeLimitBytes: Number(c.db.pragma('journal_size_limit', { simple: true })),
+      tempStore: (['DEFAULT', 'FILE', 'MEMORY'] as const)[Number(c.db.pragma('temp_store', { simple: true }))] ?? 'DEFAULT',
     }));
   }
 

@@ -1,24 +1,30 @@
 /**
  * The scheduler loop: free slots → claim (priority, runAt, submission order) → run.
- * Wakes at once on a local submit, a finished job or a store notice; otherwise sleeps until
- * the next due job or `pollIntervalMs`, whichever comes first. Settles are group-committed,
- * and where the store can, a settle batch claims the next jobs in the same transaction.
  *
- * Two paths claim: the claim loop and the settle path. Why together they never exceed
- * `concurrency`: a claim reserves the free slots it asks for before it goes to the store
- * (`#reserved`), and both paths count `running + reserved`; the reservation is released in
- * the same synchronous step that starts the claimed runners.
- * Why nothing starts once `stop()` began: every claimed job passes `#admit`, which releases
- * (hands back to `queued`, unstarted) whatever a claim in flight returns after that point.
+ * Who wakes it: a local submit, a handler that finished, a store notice (another process
+ * wrote), or its own timer: the next due job or `pollIntervalMs`, whichever comes first.
+ * Where jobs go: every claimed job passes `#admit` into the prefetch buffer (claim-ahead,
+ * see prefetch-buffer.ts), and `#pump` is the one place that starts handlers.
+ * Two paths claim: the claim loop and the settle path (a settle batch claims for the free
+ * slots in the same transaction, settle-path.ts).
+ *
+ * Why handlers never exceed `concurrency`: `#pump` starts one only while `#busy` (handlers
+ * running) is under it, and a slot frees when its handler is over (before its settle commits,
+ * so the next job starts at once). Why claims never take more than the room: a claim
+ * reserves the room it asks for (`#reserved`) before it goes to the store, and both paths
+ * count `busy + buffered + reserved`; the reservation ends in the step that buffers the jobs.
+ * Why nothing starts once `stop()` began: `#admit` releases (back to `queued`, unstarted)
+ * whatever a claim in flight returns after that point, and stop releases the buffer.
  */
 import type { Clock, TimerHandle } from '../clock.js';
-import { BatchQueue } from '../batch-queue.js';
 import type { Instrumentation } from '../instrumentation.js';
 import type { JobRegistry } from '../registry.js';
-import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest, StorageAdapter } from '../storage/adapter.js';
+import type { ClaimedJob, ClaimJobsRequest, SettleRequest, StorageAdapter } from '../storage/adapter.js';
 import { JobRunner } from './job-runner.js';
 import { IsolationPool } from '../isolation/isolation-pool.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import { LeaseKeeper, type LeasedAttempt } from './lease-keeper.js';
+import { PREFETCH_MAX_WAIT_FRACTION, PrefetchBuffer } from './prefetch-buffer.js';
+import { SettlePath } from './settle-path.js';
 
 /** Options of the loop, taken from the engine's options. */
 export interface DispatchLoopOptions {
@@ -42,19 +48,22 @@ const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve)
 /** Claims and runs jobs while started. */
 export class DispatchLoop {
   readonly #o: DispatchLoopOptions;
+  /** Every attempt from its start until its settle committed. */
   readonly #runners = new Map<string, { runner: JobRunner; done: Promise<void> }>();
-  readonly #settleQueue: BatchQueue<SettleRequest, SettleOutcome>;
+  /** Handlers running now (≤ concurrency); a runner whose settle is in flight no longer counts. */
+  #busy = 0;
+  readonly #buffer: PrefetchBuffer;
+  readonly #settles: SettlePath;
   readonly #leaseKeeper: LeaseKeeper;
   #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   #timer: TimerHandle | null = null;
   #tick: Promise<void> | null = null;
   #wakeScheduled = false;
   #again = false;
-  /** True when the last claim found fewer jobs than free slots (nothing more is due). */
+  /** True when the last claim found fewer jobs than it asked for (nothing more is due). */
   #exhausted = false;
-  /** Slots promised to claims in flight (claim loop or settle path); see the module comment. */
+  /** Room promised to claims in flight (claim loop or settle path); see the module comment. */
   #reserved = 0;
-  #abandonSettles = false;
   #idleWaiters: (() => void)[] = [];
   /** When a claim last succeeded (epoch ms, engine clock), for `engine.health()`. */
   #lastClaimAt: number | null = null;
@@ -64,14 +73,36 @@ export class DispatchLoop {
   constructor(options: DispatchLoopOptions) {
     this.#o = options;
     this.#isolation = new IsolationPool({ maxThreads: options.concurrency });
-    // A settle batch succeeds or fails as a whole (it retries until it succeeds or the loop stops).
-    this.#settleQueue = new BatchQueue(async (reqs) => (await this.#settleWithRetry(reqs)).map((value) => ({ ok: true as const, value })), 500);
+    // A prefetched job canceled or lost while it waited: the store already moved on; drop it.
+    this.#buffer = new PrefetchBuffer(options.concurrency, () => this.#notifyIdle());
+    this.#settles = new SettlePath({
+      storage: options.storage,
+      clock: options.clock,
+      reportError: options.reportError,
+      claimAlong: {
+        begin: () => {
+          if (this.#state !== 'running') return null;
+          const request = this.#claimRequest();
+          if (request.limit <= 0) return null;
+          this.#reserved += request.limit;
+          return request;
+        },
+        end: async (request, claimed) => {
+          this.#reserved -= request.limit;
+          if (claimed === null) return;
+          this.#lastClaimAt = options.clock.now();
+          if (claimed.length < request.limit) this.#exhausted = true;
+          await this.#admit(claimed);
+        },
+      },
+    });
     this.#leaseKeeper = new LeaseKeeper({
       storage: options.storage,
       clock: options.clock,
       workerId: options.workerId,
       leaseMs: options.leaseMs,
-      runners: () => [...this.#runners.values()].map((r) => r.runner),
+      attempts: (): LeasedAttempt[] => [...[...this.#runners.values()].map((r) => r.runner), ...this.#buffer.leases()],
+      beforeBeat: () => this.#releaseStaleBuffered(),
       reportError: options.reportError,
     });
   }
@@ -88,7 +119,7 @@ export class DispatchLoop {
 
   start(): void {
     this.#state = 'running';
-    this.#abandonSettles = false;
+    this.#settles.abandoned = false;
     this.#leaseKeeper.start();
     this.wake();
   }
@@ -123,7 +154,9 @@ export class DispatchLoop {
 
   /** Aborts the local attempt of `jobId`, if this process runs it (fast path of cancel). */
   abortLocal(jobId: string, reason: 'canceled'): void {
-    this.#runners.get(jobId)?.runner.abort(reason);
+    const r = this.#runners.get(jobId);
+    if (r) r.runner.abort(reason);
+    else if (this.#buffer.remove(jobId)) this.#notifyIdle(); // prefetched: it never starts
   }
 
   /**
@@ -131,19 +164,21 @@ export class DispatchLoop {
    * (used by `drain()` in jobwing/testing).
    */
   async whenIdle(): Promise<void> {
+    const quiet = () => !this.#tick && !this.#wakeScheduled && this.#exhausted && this.#runners.size === 0 && this.#buffer.size === 0;
     for (;;) {
       if (this.#state !== 'running') return;
-      if (!this.#tick && !this.#wakeScheduled && this.#exhausted && this.#runners.size === 0) {
-        await this.#settleQueue.idle();
-        if (this.#runners.size === 0 && this.#exhausted && !this.#tick && !this.#wakeScheduled) return;
+      if (quiet()) {
+        await this.#settles.idle();
+        if (quiet()) return;
       }
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
   }
 
   /**
-   * Graceful stop: no new claims; waits for running attempts up to `graceMs`, then aborts the
-   * rest with 'shutdown' (they are released back to `queued`), and flushes pending settles.
+   * Graceful stop: no new claims; prefetched jobs go back to `queued` at once; waits for
+   * running attempts up to `graceMs`, then aborts the rest with 'shutdown' (they are released
+   * back to `queued`), and flushes pending settles.
    */
   async stop(graceMs: number): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'idle') {
@@ -153,6 +188,7 @@ export class DispatchLoop {
     this.#state = 'stopping';
     if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = null;
+    await this.#release(this.#buffer.takeWaitingSince(), 'the worker was shutting down');
     await this.#tick;
     let graceOver = false;
     const endGrace = () => {
@@ -166,54 +202,55 @@ export class DispatchLoop {
     // Settles still failing after the grace period are abandoned: the leases expire and
     // another engine's rescuer takes those jobs over.
     if (grace) this.#o.clock.clearTimeout(grace);
-    if (graceOver) this.#abandonSettles = true;
+    if (graceOver) this.#settles.abandoned = true;
     else {
-      const abandon = this.#o.clock.setTimeout(() => (this.#abandonSettles = true), graceMs);
-      await this.#settleQueue.idle();
+      const abandon = this.#o.clock.setTimeout(() => (this.#settles.abandoned = true), graceMs);
+      await this.#settles.idle();
       this.#o.clock.clearTimeout(abandon);
     }
-    await this.#settleQueue.idle();
+    await this.#settles.idle();
     await this.#leaseKeeper.stop();
     await this.#isolation.close();
     // The store closes after this: a settle still retrying must give up, not loop forever.
-    this.#abandonSettles = true;
+    this.#settles.abandoned = true;
     this.#state = 'stopped';
     this.#notifyIdle();
   }
 
-  /** What to claim: the implemented types with the limits in force (the store enforces them). */
-  #claimRequest(limit: number): ClaimJobsRequest {
-    const { registry, clock, workerId, leaseMs, fairness } = this.#o;
+  /**
+   * The next claim: the implemented types with the limits in force (the store enforces them),
+   * for the room left: free slots, plus the prefetch depth when no type is limited (a
+   * prefetched job would hold a capped slot, or count as a start, without running).
+   */
+  #claimRequest(): ClaimJobsRequest {
+    const { registry, clock, workerId, leaseMs, fairness, concurrency } = this.#o;
     const limits = registry.claimLimits();
+    const depth = limits.length > 0 ? 0 : this.#buffer.depth();
+    const limit = concurrency + depth - this.#busy - this.#buffer.size - this.#reserved;
     return { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs, fairness, ...(limits.length > 0 ? { limits } : {}) };
-  }
-
-  /** Slots neither running nor promised to a claim in flight. */
-  #freeSlots(): number {
-    return this.#o.concurrency - this.#runners.size - this.#reserved;
   }
 
   async #claimLoop(): Promise<void> {
     const { storage, clock } = this.#o;
     for (;;) {
       this.#again = false;
-      const free = this.#freeSlots();
-      if (free <= 0 || this.#state !== 'running') return; // a finishing attempt wakes us
+      const request = this.#claimRequest();
+      if (request.limit <= 0 || this.#state !== 'running') return; // a finishing attempt wakes us
       let claimed;
-      this.#reserved += free;
+      this.#reserved += request.limit;
       try {
-        claimed = await storage.claimJobs(this.#claimRequest(free));
+        claimed = await storage.claimJobs(request);
         this.#lastClaimAt = clock.now();
       } catch (error) {
-        this.#reserved -= free;
+        this.#reserved -= request.limit;
         this.#o.reportError(error, 'claim');
         this.#sleep(this.#o.pollIntervalMs);
         return;
       }
-      this.#reserved -= free;
+      this.#reserved -= request.limit;
       await this.#admit(claimed);
       if (this.#state !== 'running') return;
-      if (claimed.length < free) {
+      if (claimed.length < request.limit) {
         if (this.#again) continue; // a submit arrived during the claim
         this.#exhausted = true;
         await this.#sleepUntilNextDue();
@@ -224,20 +261,27 @@ export class DispatchLoop {
   }
 
   /**
-   * The one place claimed jobs go: started while the loop runs, else released unstarted
-   * (a claim that was in flight when `stop()` began), so stop never leaves them `running`.
+   * The one place claimed jobs go: buffered and started while the loop runs, else released
+   * unstarted (a claim that was in flight when `stop()` began), so stop never leaves them `running`.
    */
   async #admit(claimed: ClaimedJob[]): Promise<void> {
     if (claimed.length === 0) return;
     if (this.#state === 'running') {
-      for (const c of claimed) this.#startRunner(c);
+      this.#buffer.add(claimed, this.#o.clock.now());
+      this.#pump();
       return;
     }
+    await this.#release(claimed, 'the worker was shutting down when the claim returned');
+  }
+
+  /** Hands claimed, unstarted jobs back to `queued` (their leases would expire otherwise). */
+  async #release(claimed: ClaimedJob[], why: string): Promise<void> {
+    if (claimed.length === 0) return;
     const { storage, clock, workerId, reportError } = this.#o;
     const settles: SettleRequest[] = claimed.map((c) => ({
       jobId: c.job.id,
       attempt: c.attempt,
-      outcome: { kind: 'released', message: 'Released unstarted: the worker was shutting down when the claim returned' },
+      outcome: { kind: 'released', message: `Released unstarted: ${why}` },
       actorId: `engine:${workerId}`,
     }));
     try {
@@ -246,11 +290,36 @@ export class DispatchLoop {
       // The leases expire and another engine's rescuer requeues the jobs.
       reportError(error, 'settle');
     }
+    this.#notifyIdle();
+  }
+
+  /** Prefetched jobs that waited too long for a slot (handlers got long) go back for anyone. */
+  #releaseStaleBuffered(): Promise<void> {
+    const { clock, leaseMs } = this.#o;
+    const stale = this.#buffer.takeWaitingSince(clock.now() - leaseMs * PREFETCH_MAX_WAIT_FRACTION);
+    return this.#release(stale, 'prefetched, but no slot of this worker freed in time');
+  }
+
+  /** The one place handlers start: from the buffer, while a slot is free. */
+  #pump(): void {
+    while (this.#state === 'running' && this.#busy < this.#o.concurrency) {
+      const next = this.#buffer.shift();
+      if (!next) return;
+      this.#startRunner(next);
+    }
   }
 
   #startRunner(claimed: ClaimedJob): void {
     // Claims are restricted to implemented types, so the lookup cannot miss.
     const type = this.#o.registry.runnable(claimed.job.type);
+    let busy = true;
+    const slotFree = () => {
+      if (!busy) return;
+      busy = false;
+      this.#busy--;
+      this.#pump();
+    };
+    this.#busy++;
     const runner = new JobRunner(claimed, type, {
       storage: this.#o.storage,
       clock: this.#o.clock,
@@ -258,12 +327,17 @@ export class DispatchLoop {
       payloadLimitBytes: this.#o.payloadLimitBytes,
       random: this.#o.random,
       instrumentation: this.#o.instrumentation,
-      settle: (req) => this.#settleQueue.add(req),
+      settle: (req) => this.#settles.add(req),
       reportError: this.#o.reportError,
       isolation: this.#isolation,
+      handlerDone: (durationMs) => {
+        this.#buffer.observe(durationMs);
+        slotFree();
+      },
     });
     const done = runner.run().finally(() => {
       this.#runners.delete(claimed.job.id);
+      slotFree();
       this.wake();
       this.#notifyIdle();
     });
@@ -289,51 +363,6 @@ export class DispatchLoop {
       this.#timer = null;
       this.wake();
     }, ms);
-  }
-
-  /**
-   * Writes a batch of settles, retrying store errors with backoff (R9) until it succeeds.
-   * When the store can, the same transaction claims jobs for the slots this batch frees.
-   */
-  async #settleWithRetry(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
-    let delay = 50;
-    for (;;) {
-      try {
-        return await this.#settleOnce(reqs);
-      } catch (error) {
-        this.#o.reportError(error, 'settle');
-        if (this.#abandonSettles || this.#state === 'stopped') throw error;
-        await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 5_000);
-      }
-    }
-  }
-
-  async #settleOnce(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
-    const { storage, clock } = this.#o;
-    // The claim may take the free slots (reserved now) plus the slots this batch's attempts
-    // free when it commits (their runners stay in the map until then).
-    const extra = Math.max(0, this.#freeSlots());
-    const limit = extra + reqs.length;
-    // Safe beside a claim loop tick in flight: both count the other's reservation.
-    if (!storage.settleAndClaim || this.#state !== 'running') {
-      return storage.settleJobs({ settles: reqs, now: clock.now() });
-    }
-    this.#reserved += extra;
-    let result;
-    try {
-      result = await storage.settleAndClaim({
-        settles: reqs,
-        claim: this.#claimRequest(limit),
-      });
-    } finally {
-      this.#reserved -= extra;
-    }
-    const { settled, claimed } = result;
-    this.#lastClaimAt = clock.now();
-    if (claimed.length < limit) this.#exhausted = true;
-    await this.#admit(claimed);
-    return settled;
   }
 
   #notifyIdle(): void {

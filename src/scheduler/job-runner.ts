@@ -31,6 +31,11 @@ export interface RunnerDeps {
   reportError(error: unknown, source: string): void;
   /** The engine's worker threads for isolated job types (the type's own pool when absent). */
   isolation?: IsolationPool;
+  /**
+   * Called once the handler is over (returned, threw, or was abandoned at an abort), before
+   * the settle is written: the slot is free from then on. `durationMs` is wall time.
+   */
+  handlerDone?(durationMs: number): void;
 }
 
 type RaceResult =
@@ -76,10 +81,12 @@ export class JobRunner {
     const hooks: AttemptHooks = this.#deps.instrumentation.startAttempt(this.#claimed);
     const timer: TimerHandle = clock.setTimeout(() => this.abort('timeout'), this.job.timeoutMs);
     let result: RaceResult;
+    const startedAt = performance.now();
     try {
       result = await hooks.run(() => this.#race());
     } finally {
       clock.clearTimeout(timer);
+      this.#deps.handlerDone?.(performance.now() - startedAt);
     }
     const outcome = this.#safeOutcome(result);
     hooks.end({ outcome, abortReason: this.abortReason, thrown: result.kind === 'error' ? result.error : undefined });

@@ -5,7 +5,14 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { StorageAdapter } from '../storage/adapter.js';
-import type { JobRunner } from './job-runner.js';
+import type { AbortReason } from '../states.js';
+
+/** An attempt whose lease this worker holds: a running handler, or a prefetched job waiting. */
+export interface LeasedAttempt {
+  readonly job: { readonly id: string };
+  readonly attempt: number;
+  abort(reason: AbortReason): void;
+}
 
 /** Periodically renews the leases of running attempts. */
 export class LeaseKeeper {
@@ -21,7 +28,9 @@ export class LeaseKeeper {
       clock: Clock;
       workerId: string;
       leaseMs: number;
-      runners: () => Iterable<JobRunner>;
+      attempts: () => Iterable<LeasedAttempt>;
+      /** Runs first on every beat (the loop hands back prefetched jobs that waited too long). */
+      beforeBeat?: () => Promise<void>;
       reportError(error: unknown, source: string): void;
     },
   ) {}
@@ -41,7 +50,8 @@ export class LeaseKeeper {
 
   /** Runs one heartbeat now (also used by tests through the fake clock). */
   async beat(): Promise<void> {
-    const runners = [...this.deps.runners()];
+    await this.deps.beforeBeat?.();
+    const runners = [...this.deps.attempts()];
     if (runners.length === 0) return;
     const byId = new Map(runners.map((r) => [r.job.id, r]));
     try {
@@ -54,7 +64,7 @@ export class LeaseKeeper {
       this.lastHeartbeatAt = this.deps.clock.now();
       // Only abort attempts still running here: one that settled while the heartbeat was in
       // flight is reported lost too, and its committed result must not see an abort.
-      const current = new Set(this.deps.runners());
+      const current = new Set(this.deps.attempts());
       const abort = (id: string, reason: 'canceled' | 'lease_lost') => {
         const runner = byId.get(id);
         if (runner && current.has(runner)) runner.abort(reason);

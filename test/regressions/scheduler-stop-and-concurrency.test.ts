@@ -94,6 +94,9 @@ for (const kind of storeKinds()) {
       for (const n of [1, 2]) jobs.push(await engine.system.submit('held', { n }));
       await held.started(2);
       for (const n of [3, 4, 5, 6]) await engine.system.submit('held', { n }); // queued: no free slot
+      // The wake-ups of these submits find no free slot (a finished handler frees its slot
+      // before its settle commits, so a claim still pending would take job 3 first).
+      await turns(5);
       gate.arm();
       held.release(jobs[0]!.id);
       await gate.entered(); // the settle of job 1 will claim job 3 when the gate opens

@@ -20,7 +20,7 @@ function setup(answer: (req: RenewLeasesRequest) => RenewLeasesResult | Promise<
   const errors: [unknown, string][] = [];
   const running = new Set<JobRunner>();
   const storage = { renewLeases: async (req: RenewLeasesRequest) => (calls.push(req), answer(req)) } as unknown as StorageAdapter;
-  const keeper = new LeaseKeeper({ storage, clock, workerId: 'w1', leaseMs: 30_000, runners: () => running, reportError: (e, s) => errors.push([e, s]) });
+  const keeper = new LeaseKeeper({ storage, clock, workerId: 'w1', leaseMs: 30_000, attempts: () => running, reportError: (e, s) => errors.push([e, s]) });
   return { clock, calls, errors, running, keeper };
 }
 const none = (): RenewLeasesResult => ({ renewed: [], canceled: [], lost: [] });

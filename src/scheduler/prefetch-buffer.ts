@@ -8,8 +8,8 @@
  * Bounded three ways, so that `running` stays a truthful word for a prefetched job:
  * - only while handlers are short (a moving average of recent handler durations under
  *   {@link SHORT_HANDLER_MS}): a prefetched job then waits about one short handler for a slot;
- * - never for job types under a concurrency cap or rate limit (a prefetched job would hold a
- *   slot of the cap, or count as a start, without running);
+ * - never while a type this worker runs is capped, rate-limited or paused (a prefetched job
+ *   would hold a slot of the cap, or count as a start, without running; the loop decides);
  * - a prefetched job that waited {@link PREFETCH_MAX_WAIT_FRACTION} of the lease is handed back
  *   (`released` to `queued`) for any worker to take.
  * Order: the buffer keeps claim order (priority, runAt, submission), so a newly claimed

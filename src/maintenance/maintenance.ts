@@ -1,7 +1,7 @@
 /**
  * Background upkeep, run by one elected leader among the engines sharing a store:
  * rescue expired leases, promote due scheduled/retrying jobs (so metrics stay right even
- * without workers), and prune finished jobs daily. Leadership is a lease in the store, renewed
+ * without workers), trim old progress events, and prune finished jobs daily. Leadership is a lease in the store, renewed
  * every tick; when the leader dies another engine takes over after `leaseMs`.
  *
  * Pruning a large backlog can take longer than the lease, so it runs beside the ticks, never
@@ -17,6 +17,12 @@ import { pruneFinishedJobs } from './pruner.js';
 import { rescueExpiredLeases } from './rescuer.js';
 
 const DAY_MS = 86_400_000;
+/**
+ * Progress events only feed the cross-process event tail, which readers poll every
+ * `pollIntervalMs`; events older than this are deleted (in bounded batches) every tick, so the
+ * table stays small even when no job is ever pruned.
+ */
+export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
 
 /** Options of {@link Maintenance}. */
 export interface MaintenanceOptions {
@@ -81,6 +87,7 @@ export class Maintenance {
     if (!leader) return;
     await rescueExpiredLeases({ ...this.o, limit: 500 });
     await storage.promoteDueJobs({ now: clock.now(), limit: 1000 });
+    await storage.pruneProgressEvents({ before: clock.now() - PROGRESS_EVENT_RETENTION_MS, limit: 1000 });
     const now = clock.now();
     if (this.#pruning === null && (this.#lastPruneAt === null || now - this.#lastPruneAt >= DAY_MS)) {
       this.#lastPruneAt = now;

@@ -184,6 +184,14 @@ export interface RecordProgressRequest {
   now: number;
 }
 
+/** Request of {@link StorageAdapter.pruneProgressEvents}. */
+export interface PruneProgressEventsRequest {
+  /** Events recorded before this time (epoch ms) go. */
+  before: number;
+  /** At most this many per call (oldest first). */
+  limit: number;
+}
+
 /** Request of {@link StorageAdapter.saveCheckpoint}. */
 export interface SaveCheckpointRequest {
   jobId: string;
@@ -417,6 +425,12 @@ export interface StorageAdapter {
    * MUST: all of the above; a parent pruned while dependents wait counts as completed.
    */
   pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number>;
+  /**
+   * Trims the progress-event tail (the cross-process feed of `job:progress`): deletes up to
+   * `limit` progress events recorded before `before`, oldest first; returns how many.
+   * MUST: delete only progress events older than `before`, at most `limit`, oldest first; never a job, its history or its stored progress value.
+   */
+  pruneProgressEvents(req: PruneProgressEventsRequest): Promise<number>;
   /**
    * Deletes one finished job (e.g. a data-erasure request). MUST: in one transaction, check
    * the job's status and, only if it is completed, canceled or dead_letter, delete the job

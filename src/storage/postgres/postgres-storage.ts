@@ -10,6 +10,7 @@ import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types
 import type {
   DeleteJobOutcome,
   DeleteJobRequest,
+  PruneProgressEventsRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
@@ -50,7 +51,7 @@ import { acquireLeadership } from './queries-leadership.js';
 import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from './queries-lease.js';
 import { collectMetrics } from './queries-metrics.js';
 import { deleteJob } from './queries-delete.js';
-import { pruneJobs } from './queries-prune.js';
+import { pruneJobs, pruneProgressEvents } from './queries-prune.js';
 import { getJob, listHistory, listJobs } from './queries-read.js';
 import { settleAndClaim, settleJobs } from './queries-settle.js';
 import { applyPostgresMigrations } from './schema.js';
@@ -291,6 +292,10 @@ class PostgresStorage implements PostgresStorageAdapter {
 
   async pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number> {
     return this.#call('pruneJobs', (c) => pruneJobs(c, this.#names, req));
+  }
+
+  async pruneProgressEvents(req: PruneProgressEventsRequest): Promise<number> {
+    return this.#call('pruneProgressEvents', (c) => pruneProgressEvents(c, this.#names, req));
   }
 
   async deleteJob(req: DeleteJobRequest): Promise<DeleteJobOutcome> {

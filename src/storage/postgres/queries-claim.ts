@@ -19,12 +19,6 @@ import { lockLimitedTypes, pgClaimReader } from './claim-reader.js';
 /** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
 export const PROMOTE_BATCH = 1000;
 
-/**
- * Progress events only feed the cross-process event tail, which engines read every
- * `pollIntervalMs`; older ones are deleted by the maintenance leader's promotion pass, in
- * bounded batches, so the table stays small even when no job is ever pruned.
- */
-export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
 
 /** Result of a claim, plus what to NOTIFY. */
 export interface ClaimResult {
@@ -177,7 +171,7 @@ async function plannedClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJob
 
 /**
  * `promoteDueJobs`: up to `limit` due scheduled/retrying jobs → queued, with history, in one
- * statement. Also trims the progress-event tail (see {@link PROGRESS_EVENT_RETENTION_MS}).
+ * statement.
  */
 export async function promoteDueJobs(conn: PgConnection, n: PgNames, req: { now: number; limit: number }): Promise<number> {
   if (req.limit <= 0) return 0;
@@ -195,14 +189,10 @@ export async function promoteDueJobs(conn: PgConnection, n: PgNames, req: { now:
        history AS (
          INSERT INTO ${n.history} (job_id, at, from_status, to_status, attempt, actor_id)
          SELECT id, $1, from_status, 'queued', attempts, '${SYSTEM_ACTOR}' FROM promoted ORDER BY seq
-       ),
-       trimmed AS (
-         DELETE FROM ${n.progress} WHERE seq IN (SELECT seq FROM ${n.progress} WHERE at < $3 ORDER BY at LIMIT 1000)
        )
        SELECT count(*) AS promoted FROM promoted`,
       req.now,
       req.limit,
-      req.now - PROGRESS_EVENT_RETENTION_MS,
     ),
     { prepare: true },
   );

@@ -1,6 +1,22 @@
-/** `pruneJobs`: retention. Deletes finished jobs with everything that refers to them. */
+/** `pruneJobs` and `pruneProgressEvents`: retention of finished jobs and of the progress-event tail. */
+import type { PruneProgressEventsRequest } from '../adapter.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
+
+/** Deletes up to `limit` progress events recorded before `before`, oldest first; returns how many. */
+export async function pruneProgressEvents(conn: PgConnection, n: PgNames, req: PruneProgressEventsRequest): Promise<number> {
+  if (req.limit <= 0) return 0;
+  const [row] = await conn.query<{ deleted: number }>(
+    raw(
+      `WITH gone AS (DELETE FROM ${n.progress} WHERE seq IN (SELECT seq FROM ${n.progress} WHERE at < $1 ORDER BY at LIMIT $2) RETURNING 1)
+       SELECT count(*)::int AS deleted FROM gone`,
+      req.before,
+      req.limit,
+    ),
+    { prepare: true },
+  );
+  return row?.deleted ?? 0;
+}
 
 /**
  * Deletes up to `limit` completed/canceled/dead_letter jobs last updated before

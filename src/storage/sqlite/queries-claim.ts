@@ -13,20 +13,12 @@ import { sqliteClaimReader } from './claim-reader.js';
 
 /** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
 export const PROMOTE_BATCH = 1000;
-/**
- * Progress events only feed the cross-process event tail, which readers poll every
- * `pollIntervalMs`; events older than this are deleted (in bounded batches) by the
- * maintenance promotion so the table stays small even when no job is ever pruned.
- */
-export const PROGRESS_EVENT_RETENTION_MS = 60 * 60 * 1000;
 
 /** Due scheduled/retrying jobs (uses jobs_due_idx; exported for the query-plan test). */
 export const DUE_JOBS_SQL = `SELECT seq, id, status, attempts FROM jobs INDEXED BY jobs_due_idx
   WHERE status IN ('scheduled','retrying') AND run_at <= ?
   ORDER BY run_at, seq LIMIT ?`;
 const PROMOTE = `UPDATE jobs SET status = 'queued', next_retry_at = NULL, updated_at = ? WHERE seq = ?`;
-const TRIM_PROGRESS_EVENTS = `DELETE FROM job_progress_events WHERE seq IN (
-  SELECT seq FROM job_progress_events WHERE at < ? ORDER BY at LIMIT 1000)`;
 
 /** Promotes up to `limit` due scheduled/retrying jobs to queued, with history. Call inside a write transaction. */
 export function promoteDue(conn: SqliteConnection, now: number, limit: number): number {
@@ -47,16 +39,10 @@ export function promoteDue(conn: SqliteConnection, now: number, limit: number): 
   return due.length;
 }
 
-/**
- * `promoteDueJobs`: promotion alone, in its own transaction. Maintenance calls it every
- * tick, so it also trims old progress events here rather than on the claim hot path.
- */
+/** `promoteDueJobs`: promotion alone, in its own transaction. */
 export function promoteDueJobs(conn: SqliteConnection, req: { now: number; limit: number }): number {
   if (req.limit <= 0) return 0;
-  return conn.write(() => {
-    conn.run(raw(TRIM_PROGRESS_EVENTS, req.now - PROGRESS_EVENT_RETENTION_MS));
-    return promoteDue(conn, req.now, req.limit);
-  });
+  return conn.write(() => promoteDue(conn, req.now, req.limit));
 }
 
 /**

@@ -1,5 +1,16 @@
-/** `pruneJobs`: retention. Deletes finished jobs with everything that refers to them. */
+/** `pruneJobs` and `pruneProgressEvents`: retention of finished jobs and of the progress-event tail. */
+import type { PruneProgressEventsRequest } from '../adapter.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
+
+/** Oldest progress events first (uses job_progress_events_at_idx). */
+const OLD_PROGRESS_EVENTS = `DELETE FROM job_progress_events WHERE seq IN (
+  SELECT seq FROM job_progress_events WHERE at < ? ORDER BY at LIMIT ?)`;
+
+/** Deletes up to `limit` progress events recorded before `before`; returns how many. */
+export function pruneProgressEvents(conn: SqliteConnection, req: PruneProgressEventsRequest): number {
+  if (req.limit <= 0) return 0;
+  return conn.write(() => conn.run(raw(OLD_PROGRESS_EVENTS, req.before, req.limit)));
+}
 
 /**
  * Finished jobs older than the cutoff. Literal statuses: they match the partial index

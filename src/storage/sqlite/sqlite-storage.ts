@@ -7,6 +7,7 @@ import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types
 import type {
   DeleteJobOutcome,
   DeleteJobRequest,
+  PruneProgressEventsRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
@@ -41,7 +42,7 @@ import { acquireLeadership } from './queries-leadership.js';
 import { findExpiredLeases, recordProgress, renewLeases, saveCheckpoint } from './queries-lease.js';
 import { collectMetrics } from './queries-metrics.js';
 import { deleteJob } from './queries-delete.js';
-import { pruneJobs } from './queries-prune.js';
+import { pruneJobs, pruneProgressEvents } from './queries-prune.js';
 import { getJob, listHistory, listJobs } from './queries-read.js';
 import { settleInTransaction, settleJobs } from './queries-settle.js';
 import { applySqliteMigrations } from './schema.js';
@@ -198,6 +199,10 @@ class SqliteStorage implements SqliteStorageAdapter {
 
   async pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number> {
     return this.#call('pruneJobs', (c) => pruneJobs(c, req));
+  }
+
+  async pruneProgressEvents(req: PruneProgressEventsRequest): Promise<number> {
+    return this.#call('pruneProgressEvents', (c) => pruneProgressEvents(c, req));
   }
 
   async deleteJob(req: DeleteJobRequest): Promise<DeleteJobOutcome> {

@@ -1,5 +1,5 @@
 /**
- * Conformance checks: `pruneJobs` and `deleteJob`.
+ * Conformance checks: `pruneJobs`, `pruneProgressEvents` and `deleteJob`.
  * Each group's title quotes the MUST of src/storage/adapter.ts that its checks prove.
  */
 import { expect } from 'vitest';
@@ -7,7 +7,7 @@ import type { Job } from '../../types.js';
 import { T0, completedOutcome, listAll } from './fixtures.js';
 import type { ConformanceSuite } from './suite.js';
 
-/** Registers the checks of `pruneJobs` and `deleteJob`. */
+/** Registers the checks of `pruneJobs`, `pruneProgressEvents` and `deleteJob`. */
 export function pruneDeleteChecks(s: ConformanceSuite): void {
   const { describe, must, it, store, add, claim, claimOne, settle, statusOf, transitions, jobIn } = s;
   describe('pruneJobs', () => {
@@ -44,6 +44,29 @@ export function pruneDeleteChecks(s: ConformanceSuite): void {
         expect(await store.pruneJobs({ finishedBefore: T0 + 2, limit: 10 })).toBe(1);
         await settle(p2.id, c2!.attempt, completedOutcome(), T0 + 3);
         expect(await statusOf(child.id)).toBe('queued');
+      });
+    });
+  });
+
+  describe('pruneProgressEvents', () => {
+    must('delete only progress events older than `before`, at most `limit`, oldest first; never a job, its history or its stored progress value.', () => {
+      it('trims the oldest progress events only, and leaves the job, its history and its progress alone', async () => {
+        const start = await store.readEvents({ after: null, limit: 10 });
+        const j = await add();
+        const c = await claimOne(T0 + 1);
+        for (const [i, at] of [T0 + 10, T0 + 20, T0 + 30, T0 + 40].entries()) {
+          await store.recordProgress({ jobId: j.id, attempt: c.attempt, progress: (i + 1) * 20, message: null, now: at });
+        }
+        const historyBefore = await store.listHistory({ jobId: j.id });
+        expect(await store.pruneProgressEvents({ before: T0 + 35, limit: 2 })).toBe(2);
+        expect(await store.pruneProgressEvents({ before: T0 + 35, limit: 10 })).toBe(1);
+        expect(await store.pruneProgressEvents({ before: T0 + 35, limit: 10 })).toBe(0);
+        const left = (await store.readEvents({ after: start.cursor, limit: 100 })).events.filter((e) => e.kind === 'progress');
+        expect(left.map((e) => (e.kind === 'progress' ? e.event.progress : null))).toEqual([80]);
+        const job = await store.getJob({ id: j.id, orgId: null });
+        expect(job?.status).toBe('running');
+        expect(job?.progress).toBe(80);
+        expect(await store.listHistory({ jobId: j.id })).toEqual(historyBefore);
       });
     });
   });

@@ -39,7 +39,7 @@
 import { ValidationError } from '../../errors.js';
 import type { JobStatus } from '../../states.js';
 import type { EventCursor, StoreEvent } from '../adapter.js';
-import { parseJobError } from '../sql/job-row.js';
+import { progressEventOf, statusEventOf } from '../sql/event-row.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
@@ -102,11 +102,7 @@ interface EventRow {
 }
 
 function toEvent(r: EventRow): StoreEvent {
-  const base = { jobId: r.job_id, type: r.type, orgId: r.org_id, ownerId: r.owner_id, at: new Date(r.at) };
-  if (r.kind === 'status') {
-    return { kind: 'status', event: { ...base, from: r.from_status, to: r.to_status, attempt: r.attempt, error: parseJobError(r.error) } };
-  }
-  return { kind: 'progress', event: { ...base, progress: r.progress, message: r.message } };
+  return r.kind === 'status' ? statusEventOf(r) : progressEventOf(r);
 }
 
 /**

@@ -10,7 +10,8 @@
 import { ValidationError } from '../../errors.js';
 import type { JobStatus } from '../../states.js';
 import type { EventCursor, StoreEvent } from '../adapter.js';
-import { parseJobError, toNumber } from '../sql/job-row.js';
+import { toNumber } from '../sql/job-row.js';
+import { progressEventOf, statusEventOf, type ProgressEventRow, type StatusEventRow } from '../sql/event-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
 /** Last seq consumed of each event table. */
@@ -37,29 +38,8 @@ function decodeEventCursor(cursor: EventCursor): EventPosition {
   return { history: h as number, progress: p as number };
 }
 
-interface StatusRow {
-  seq: number;
-  job_id: string;
-  type: string;
-  org_id: string;
-  owner_id: string;
-  at: number;
-  from_status: JobStatus | null;
-  to_status: JobStatus;
-  attempt: number;
-  error: string | null;
-}
-
-interface ProgressRow {
-  seq: number;
-  job_id: string;
-  type: string;
-  org_id: string;
-  owner_id: string;
-  at: number;
-  progress: number;
-  message: string | null;
-}
+type StatusRow = StatusEventRow & { seq: number };
+type ProgressRow = ProgressEventRow & { seq: number };
 
 // Inner join: events of jobs deleted meanwhile (pruned) are skipped.
 const STATUS_AFTER = `SELECT h.seq, h.job_id, j.type, j.org_id, j.owner_id, h.at, h.from_status, h.to_status, h.attempt, h.error
@@ -68,38 +48,6 @@ const STATUS_AFTER = `SELECT h.seq, h.job_id, j.type, j.org_id, j.owner_id, h.at
 const PROGRESS_AFTER = `SELECT e.seq, e.job_id, j.type, j.org_id, j.owner_id, e.at, e.progress, e.message
   FROM job_progress_events e JOIN jobs j ON j.id = e.job_id
   WHERE e.seq > ? ORDER BY e.seq LIMIT ?`;
-
-function statusEvent(r: StatusRow): StoreEvent {
-  return {
-    kind: 'status',
-    event: {
-      jobId: r.job_id,
-      type: r.type,
-      orgId: r.org_id,
-      ownerId: r.owner_id,
-      from: r.from_status,
-      to: r.to_status,
-      at: new Date(toNumber(r.at)),
-      attempt: toNumber(r.attempt),
-      error: parseJobError(r.error),
-    },
-  };
-}
-
-function progressEvent(r: ProgressRow): StoreEvent {
-  return {
-    kind: 'progress',
-    event: {
-      jobId: r.job_id,
-      type: r.type,
-      orgId: r.org_id,
-      ownerId: r.owner_id,
-      progress: r.progress,
-      message: r.message,
-      at: new Date(toNumber(r.at)),
-    },
-  };
-}
 
 /**
  * Events committed after `after`, at most `limit`. The two tables are merged by `at` (status
@@ -126,11 +74,11 @@ export function readEvents(conn: SqliteConnection, req: { after: EventCursor | n
       const s = statuses[i];
       const p = progresses[k];
       if (s !== undefined && (p === undefined || s.at <= p.at)) {
-        events.push(statusEvent(s));
+        events.push(statusEventOf(s));
         pos.history = s.seq;
         i++;
       } else if (p !== undefined) {
-        events.push(progressEvent(p));
+        events.push(progressEventOf(p));
         pos.progress = p.seq;
         k++;
       }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isImplemented, rateLimitSchema, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
 import { UnknownJobTypeError, ValidationError } from './errors.js';
-import { toIssues, validationError } from './validation.js';
+import { zodValidationError } from './validation.js';
 import { PRIORITIES } from './states.js';
 import type { JobTypeInfo, JobTypeSettings } from './types.js';
 import type { ClaimTypeLimits } from './storage/adapter.js';
@@ -155,7 +155,7 @@ export class JobRegistry {
   validateChange(name: unknown, changes: unknown): { name: string; changes: Partial<JobTypeSettings> } {
     const t = this.get(name);
     const parsed = jobTypeSettingsSchema.safeParse(changes);
-    if (!parsed.success) throw validationError('job type settings', toIssues(parsed.error));
+    if (!parsed.success) throw zodValidationError('job type settings', parsed.error);
     if (Object.keys(parsed.data).length === 0) {
       throw new ValidationError('Invalid job type settings: no field to change', [{ path: [], message: 'no field to change' }]);
     }

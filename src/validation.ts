@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from './errors.js';
 import { checkString } from './json-faithful.js';
-import { JOB_STATUSES, PRIORITIES } from './states.js';
+import { jobTypeSettingRules as rule } from './job-type-settings.js';
+import { JOB_STATUSES } from './states.js';
 
 /** A string every store keeps unchanged (no NUL, well-formed Unicode: see json-faithful.ts). */
 const text = () =>
@@ -26,15 +27,18 @@ export const actorSchema = z
   })
   .strict();
 
-/** Schema of submit options; `orgId` is checked separately (only `engine.system` may set it). */
+/**
+ * Schema of submit options; `orgId` is checked separately (only `engine.system` may set it).
+ * `priority`, `timeoutMs` and `maxRetries` override the type's for one job: the same rules.
+ */
 export const submitOptionsSchema = z
   .object({
-    priority: z.enum(PRIORITIES).optional(),
+    priority: rule.priority.optional(),
     runAt: date.optional(),
     delayMs: z.number().int().min(0).max(10 * 365 * 86_400_000).optional(),
     dependsOn: z.array(text().min(1).max(100)).max(1000).optional(),
-    timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
-    maxRetries: z.number().int().min(0).max(1000).optional(),
+    timeoutMs: rule.timeoutMs.optional(),
+    maxRetries: rule.maxRetries.optional(),
     dedupKey: text().min(1).max(1000).optional(),
     orgId: id.optional(),
   })

@@ -6,17 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './retry/backoff.js';
 import type { ClassifyError } from './retry/classify.js';
-
-/** Starts per sliding window, as a type setting. */
-export interface RateLimitSetting {
-  max: number;
-  perMs: number;
-  scope: 'type' | 'org';
-}
-/** A rate limit as written in a definition or an admin change (`scope` defaults to 'type'). */
-export const rateLimitSchema = z
-  .object({ max: z.number().int().min(1).max(1_000_000), perMs: z.number().int().min(1).max(86_400_000), scope: z.enum(['type', 'org']).default('type') })
-  .strict();
+import { jobTypeSettingRules as rule, type RateLimitSetting } from './job-type-settings.js';
 import type { AbortReason, Priority } from './states.js';
 import { normalizeIsolation, type IsolationOptions, type NormalizedIsolation } from './isolation/isolation-options.js';
 import { sharedIsolationPool } from './isolation/isolation-pool.js';
@@ -203,12 +193,13 @@ export type CheckpointOf<T extends AnyJobType> = T extends JobTypeSpec<string, A
 /** Valid job type names. */
 export const JOB_TYPE_NAME = /^[a-z0-9][a-z0-9._:-]{0,99}$/;
 
+// Each setting's rule is the admin change's (job-type-settings.ts); a definition may leave any out.
 const definitionSchema = z.object({
   name: z.string().regex(JOB_TYPE_NAME, 'must match /^[a-z0-9][a-z0-9._:-]{0,99}$/'),
-  displayName: z.string().min(1).max(200).optional(),
-  priority: z.enum(['critical', 'high', 'normal', 'low']).optional(),
-  timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
-  maxRetries: z.number().int().min(0).max(1000).optional(),
+  displayName: rule.displayName.optional(),
+  priority: rule.priority.optional(),
+  timeoutMs: rule.timeoutMs.optional(),
+  maxRetries: rule.maxRetries.optional(),
   backoff: z
     .object({
       baseMs: z.number().nonnegative().optional(),
@@ -218,13 +209,13 @@ const definitionSchema = z.object({
     })
     .strict()
     .optional(),
-  enabled: z.boolean().optional(),
-  requiresPermission: z.string().min(1).max(200).nullable().optional(),
-  dedupWindowMs: z.number().int().min(0).optional(),
-  concurrency: z.number().int().min(1).max(1_000_000).nullable().optional(),
-  concurrencyPerOrg: z.number().int().min(1).max(1_000_000).nullable().optional(),
-  paused: z.boolean().optional(),
-  rateLimit: rateLimitSchema.nullable().optional(),
+  enabled: rule.enabled.optional(),
+  requiresPermission: rule.requiresPermission.optional(),
+  dedupWindowMs: rule.dedupWindowMs.optional(),
+  concurrency: rule.concurrency.optional(),
+  concurrencyPerOrg: rule.concurrencyPerOrg.optional(),
+  paused: rule.paused.optional(),
+  rateLimit: rule.rateLimit.optional(),
 });
 
 /**

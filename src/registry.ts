@@ -3,31 +3,12 @@
  * Overrides are reloaded every `pollIntervalMs`, so a change made by any engine is in force
  * on every engine sharing the store within that interval.
  */
-import { z } from 'zod';
-import { isImplemented, rateLimitSchema, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
+import { isImplemented, type AnyImplementedJobType, type AnyJobType } from './define-job-type.js';
+import { jobTypeSettingsSchema } from './job-type-settings.js';
 import { UnknownJobTypeError, ValidationError } from './errors.js';
-import { toIssues, validationError } from './validation.js';
-import { PRIORITIES } from './states.js';
+import { zodValidationError } from './validation.js';
 import type { JobTypeInfo, JobTypeSettings } from './types.js';
 import type { ClaimTypeLimits } from './storage/adapter.js';
-
-/** Schema of an admin change: only these fields, each validated. */
-export const jobTypeSettingsSchema = z
-  .object({
-    displayName: z.string().min(1).max(200),
-    priority: z.enum(PRIORITIES),
-    timeoutMs: z.number().int().positive().max(2_147_483_647),
-    maxRetries: z.number().int().min(0).max(1000),
-    enabled: z.boolean(),
-    requiresPermission: z.string().min(1).max(200).nullable(),
-    dedupWindowMs: z.number().int().min(0),
-    concurrency: z.number().int().min(1).max(1_000_000).nullable(),
-    concurrencyPerOrg: z.number().int().min(1).max(1_000_000).nullable(),
-    paused: z.boolean(),
-    rateLimit: rateLimitSchema.nullable(),
-  })
-  .partial()
-  .strict();
 
 /** Looks job types up by name and answers the settings in force. */
 export class JobRegistry {
@@ -155,7 +136,7 @@ export class JobRegistry {
   validateChange(name: unknown, changes: unknown): { name: string; changes: Partial<JobTypeSettings> } {
     const t = this.get(name);
     const parsed = jobTypeSettingsSchema.safeParse(changes);
-    if (!parsed.success) throw validationError('job type settings', toIssues(parsed.error));
+    if (!parsed.success) throw zodValidationError('job type settings', parsed.error);
     if (Object.keys(parsed.data).length === 0) {
       throw new ValidationError('Invalid job type settings: no field to change', [{ path: [], message: 'no field to change' }]);
     }

@@ -9,7 +9,7 @@ import { dedupHash, serializePayload } from './payload.js';
 import type { JobRegistry } from './registry.js';
 import type { NewJob } from './storage/adapter.js';
 import type { Actor, SubmitOptions } from './types.js';
-import { submitOptionsSchema, toIssues, validationError } from './validation.js';
+import { submitOptionsSchema, zodValidationError } from './validation.js';
 
 /** Who submits and how the org of the new job is chosen. */
 export interface Submitter {
@@ -44,7 +44,7 @@ export async function prepareSubmission(req: SubmissionRequest): Promise<NewJob>
     throw new PermissionDeniedError(`Submitting "${jobType.name}" requires the permission "${settings.requiresPermission}"`);
   }
   const r = submitOptionsSchema.safeParse(options ?? {});
-  if (!r.success) throw validationError('submit options', toIssues(r.error, [...prefix, 'options']));
+  if (!r.success) throw zodValidationError('submit options', r.error, [...prefix, 'options']);
   const opts = r.data;
   // S2: the org of a new job comes from the actor; only trusted code may pick another.
   if (opts.orgId !== undefined && !trusted) {
@@ -53,7 +53,7 @@ export async function prepareSubmission(req: SubmissionRequest): Promise<NewJob>
     ]);
   }
   const parsed = await jobType.input.safeParseAsync(input);
-  if (!parsed.success) throw validationError(`input for "${jobType.name}"`, toIssues(parsed.error, [...prefix, 'input']));
+  if (!parsed.success) throw zodValidationError(`input for "${jobType.name}"`, parsed.error, [...prefix, 'input']);
   const inputJson = serializePayload('input', parsed.data, payloadLimitBytes, { path: [...prefix, 'input'], jobType: jobType.name });
   const orgId = trusted ? (opts.orgId ?? actor.orgId) : actor.orgId;
   const runAt = opts.runAt ? opts.runAt.getTime() : now + (opts.delayMs ?? 0);

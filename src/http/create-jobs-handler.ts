@@ -14,7 +14,7 @@ import type { JobClient } from '../client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { engineInternals, type JobEngine } from '../engine.js';
 import type { Actor } from '../types.js';
-import { parseOrThrow, toIssues, validationError } from '../validation.js';
+import { parseOrThrow, zodValidationError } from '../validation.js';
 import { serveDashboard } from './dashboard/index.js';
 import { openEventStream, type EventStreamSettings } from './event-stream.js';
 import { errorResponse, HttpError, jsonResponse } from './http-errors.js';
@@ -190,7 +190,7 @@ export function createJobsHandler(engine: JobEngine, options: JobsHandlerOptions
       }
     }
     const r = def.body!.safeParse(value);
-    if (!r.success) throw validationError('request body', toIssues(r.error));
+    if (!r.success) throw zodValidationError('request body', r.error);
     return r.data;
   }
 

@@ -5,7 +5,7 @@
  * ISO-8601 strings, query values are strings. The engine validates again behind them.
  */
 import { z } from 'zod';
-import { jobTypeSettingsSchema } from '../registry.js';
+import { jobTypeSettingsSchema } from '../job-type-settings.js';
 import { ERROR_TYPES, JOB_STATUSES, PRIORITIES } from '../states.js';
 import { listOptionsSchema, metricsOptionsSchema, submitOptionsSchema } from '../validation.js';
 

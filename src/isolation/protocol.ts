@@ -3,18 +3,14 @@
  * serialization of thrown values across that boundary. Pure: the thread entry imports it, so
  * it must not pull in the engine.
  */
+import type { JobContextInfo } from '../define-job-type.js';
 import type { AbortReason } from '../states.js';
 
-/** What the handler in the thread learns about its job (the same as `ctx.job`). */
-export interface ThreadJobInfo {
-  id: string;
-  type: string;
-  orgId: string;
-  ownerId: string;
-  attempt: number;
-  retryCount: number;
-  maxRetries: number;
-}
+/**
+ * What the handler in the thread learns about its job: exactly `ctx.job`. A type-only import
+ * (erased at build), so the thread still loads nothing of the engine.
+ */
+export type ThreadJobInfo = JobContextInfo;
 
 /** A thrown value as it crosses the boundary: enough to rebuild, classify and store it. */
 export interface SerializedError {

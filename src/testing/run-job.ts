@@ -10,7 +10,7 @@ import { DEFAULT_PAYLOAD_LIMIT_BYTES, serializePayload } from '../payload.js';
 import { JobRunner } from '../scheduler/job-runner.js';
 import type { AttemptOutcome, StorageAdapter } from '../storage/adapter.js';
 import type { Job, JobError } from '../types.js';
-import { toIssues, validationError } from '../validation.js';
+import { zodValidationError } from '../validation.js';
 
 /** Options of {@link runJob}. */
 export interface RunJobOptions<Checkpoint> {
@@ -60,7 +60,7 @@ export async function runJob<T extends AnyImplementedJobType>(
 ): Promise<RunJobResult<OutputOf<T>, CheckpointOf<T>>> {
   if (!isImplemented(jobType)) throw new TypeError(`runJob: job type "${String((jobType as { name?: unknown })?.name)}" has no handler; pass the result of .implement(handler)`);
   const parsed = await jobType.input.safeParseAsync(input);
-  if (!parsed.success) throw validationError(`input for "${jobType.name}"`, toIssues(parsed.error, ['input']));
+  if (!parsed.success) throw zodValidationError(`input for "${jobType.name}"`, parsed.error, ['input']);
   // The same rule as a submit: the handler gets only what a stored job would hand it.
   serializePayload('input', parsed.data, DEFAULT_PAYLOAD_LIMIT_BYTES, { jobType: jobType.name });
   const clock = options.clock ?? systemClock;

@@ -79,16 +79,14 @@ export const cleanupOptionsSchema = z.object({ olderThanMs: z.number().int().min
 /** Schema of stop options. */
 export const stopOptionsSchema = z.object({ graceMs: z.number().int().min(0).optional() }).strict();
 
-// toIssues and validationError are the two halves of zodValidationError; they stay exported
-// only for the callers not yet moved to it (src/scheduler/job-runner.ts, the stores' option
-// parsers in src/storage/*/): call zodValidationError instead.
+// toIssues and validationError are the two halves of zodValidationError, the one way out.
 
 /**
  * Converts zod issues into ours, prefixing each path with `prefix`. An unknown key becomes one
  * issue per key, at the key's own path, worded "unknown option": the same everywhere (engine,
  * client verbs, stores).
  */
-export function toIssues(error: z.ZodError, prefix: (string | number)[] = []): ValidationIssue[] {
+function toIssues(error: z.ZodError, prefix: (string | number)[] = []): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   for (const i of error.issues) {
     const path = [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
@@ -100,7 +98,7 @@ export function toIssues(error: z.ZodError, prefix: (string | number)[] = []): V
 }
 
 /** A ValidationError whose message lists each `path: message`. */
-export function validationError(what: string, issues: ValidationIssue[]): ValidationError {
+function validationError(what: string, issues: ValidationIssue[]): ValidationError {
   const detail = issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   return new ValidationError(`Invalid ${what}: ${detail}`, issues);
 }

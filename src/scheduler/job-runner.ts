@@ -5,7 +5,7 @@
  */
 import type { AnyImplementedJobType, JobContext } from '../define-job-type.js';
 import { InvalidStateError, SnoozeError, ValidationError } from '../errors.js';
-import { toIssues, validationError } from '../validation.js';
+import { zodValidationError } from '../validation.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { toStorableText } from '../json-faithful.js';
 import { MAX_MESSAGE_BYTES, serializePayload, truncate } from '../payload.js';
@@ -183,7 +183,7 @@ export class JobRunner {
     if (this.#type.output) {
       const parsed = this.#type.output.safeParse(value);
       if (!parsed.success) {
-        const detail = validationError('output', toIssues(parsed.error)).message;
+        const detail = zodValidationError('output', parsed.error).message;
         return this.#failure('permanent', { name: 'ValidationError', message: detail });
       }
       output = parsed.data === undefined ? null : parsed.data;
@@ -267,7 +267,7 @@ export class JobRunner {
     let value = checkpoint;
     if (this.#type.checkpoint) {
       const parsed = this.#type.checkpoint.safeParse(checkpoint);
-      if (!parsed.success) throw validationError('checkpoint', toIssues(parsed.error, ['checkpoint']));
+      if (!parsed.success) throw zodValidationError('checkpoint', parsed.error, ['checkpoint']);
       value = parsed.data;
     }
     const checkpointJson = serializePayload('checkpoint', value, this.#deps.payloadLimitBytes, { jobType: this.#type.name });

@@ -1,7 +1,7 @@
 /** Options of `postgresStorage`, validated with zod at the boundary. */
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { toIssues, validationError } from '../../validation.js';
+import { zodValidationError } from '../../validation.js';
 
 /** Options of {@link postgresStorage}. Give exactly one of `connectionString` and `pool`. */
 export interface PostgresStorageOptions {
@@ -91,5 +91,5 @@ export function parsePostgresStorageOptions(options: unknown): ResolvedPostgresS
       listenConnectionString: o.listenConnectionString ?? null,
     };
   }
-  throw validationError('postgresStorage options', toIssues(parsed.error));
+  throw zodValidationError('postgresStorage options', parsed.error);
 }

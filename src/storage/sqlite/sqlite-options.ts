@@ -1,6 +1,6 @@
 /** Options of `sqliteStorage`, validated with zod at the boundary. */
 import { z } from 'zod';
-import { toIssues, validationError } from '../../validation.js';
+import { zodValidationError } from '../../validation.js';
 
 /** Options of {@link sqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -44,5 +44,5 @@ const schema = z.strictObject({
 export function parseSqliteStorageOptions(options: unknown): ResolvedSqliteStorageOptions {
   const parsed = schema.safeParse(options ?? {});
   if (parsed.success) return parsed.data;
-  throw validationError('sqliteStorage options', toIssues(parsed.error));
+  throw zodValidationError('sqliteStorage options', parsed.error);
 }

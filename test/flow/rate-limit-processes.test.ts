@@ -4,7 +4,7 @@
  * completes. Each child runs on a FakeClock the test moves in steps, so the start times in
  * the history are instants the test chose, and four processes claim at the same instant.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JobEngine } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/index.js';
 import { storeKinds } from '../helpers/stores.js';
@@ -22,21 +22,38 @@ const PROCESSES = 4;
 const STEP_MS = 333;
 const JOBS = 18;
 
+// The worker processes serve the tests of both stores (each test opens its store in them).
+let children: Child[] | null = null;
+const kills: (() => void)[] = [];
+afterAll(async () => {
+  if (children) await Promise.all(children.map((c) => c.stop()));
+  for (const k of kills) k();
+});
+async function workers(): Promise<Child[]> {
+  children ??= Array.from({ length: PROCESSES }, () => startChild('./rated-worker.ts', [], (k) => kills.push(k)));
+  await Promise.all(children.map((c) => c.ready));
+  return children;
+}
+
+/** Sends `msg` to `child` and resolves on its answer (the first message `isAnswer` accepts). */
+function ask(child: Child, msg: unknown, isAnswer: (m: unknown) => boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onMessage = (m: unknown) => {
+      if (!isAnswer(m)) return;
+      child.process.off('message', onMessage);
+      resolve();
+    };
+    child.process.on('message', onMessage);
+    child.process.send(msg as object);
+  });
+}
+
 /** Moves every child's clock to `at` and waits until each has run what was due. */
-async function advanceAll(children: Child[], at: number, step: number): Promise<void> {
+async function advanceAll(all: Child[], at: number, step: number): Promise<void> {
   // Which child hears first varies from one window opening to the next (they open every 4th step).
   const first = step + Math.floor(step / 4);
-  const order = children.map((_, i) => children[(i + first) % children.length]!);
-  await Promise.all(order.map((c) => new Promise<void>((resolve) => {
-    const onMessage = (m: unknown) => {
-      if (typeof m === 'object' && m !== null && (m as { idle?: number }).idle === at) {
-        c.process.off('message', onMessage);
-        resolve();
-      }
-    };
-    c.process.on('message', onMessage);
-    c.process.send({ advanceTo: at });
-  })));
+  const order = all.map((_, i) => all[(i + first) % all.length]!);
+  await Promise.all(order.map((c) => ask(c, { advanceTo: at }, (m) => (m as { idle?: number } | null)?.idle === at)));
 }
 
 it('peakStartsPerWindow counts the fullest window (t - perMs, t]', () => {
@@ -53,9 +70,9 @@ for (const kind of storeKinds()) {
       const web = new JobEngine({ jobTypes: [rated, ratedPerOrg], storage: kind.open(), worker: false, clock, pollIntervalMs: 100 });
       await web.start();
       stops.push(() => web.stop({ graceMs: 0 }));
-      const args = storeArgs(kind);
-      const children = Array.from({ length: PROCESSES }, () => startChild('./rated-worker.ts', args));
-      await Promise.all(children.map((c) => c.ready));
+      const procs = await workers();
+      await Promise.all(procs.map((c) => ask(c, { open: storeArgs(kind) }, (m) => m === 'opened')));
+      stops.push(() => Promise.all(procs.map((c) => ask(c, 'close', (m) => m === 'closed'))).then(() => undefined));
       const jobs = await web.system.submitMany([
         ...Array.from({ length: JOBS }, (_, n) => ({ type: 'rated' as const, input: { n } })),
         ...Array.from({ length: JOBS }, (_, n) => ({ type: 'rated-org' as const, input: { n }, options: { orgId: n % 2 === 0 ? 'acme' : 'globex' } })),
@@ -67,9 +84,9 @@ for (const kind of storeKinds()) {
       const completed = async () => (await web.system.list({ status: 'completed', limit: 500 })).items.length;
       while ((await completed()) < jobs.length && step < maxSteps) {
         step++;
-        await advanceAll(children, t0 + step * STEP_MS, step);
+        await advanceAll(procs, t0 + step * STEP_MS, step);
       }
-      await Promise.all(children.map((c) => c.stop()));
+      await Promise.all(procs.map((c) => ask(c, 'close', (m) => m === 'closed')));
 
       const done = await Promise.all(jobs.map((j) => web.system.get(j.id)));
       expect(done.filter((j) => j.status !== 'completed').map((j) => `${j.type} ${j.status}`)).toEqual([]);

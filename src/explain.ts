@@ -117,5 +117,11 @@ async function explainQueued(ctx: ExplainContext, job: Job, out: (r: ExplainReas
   if (!here && (await running(null)).length === 0) {
     return out('no_worker_for_type', `No worker seen for "${job.type}": this engine does not run it and no job of the type is running on the store; start a worker that implements it.`);
   }
-  return out('ready', `Ready: the next free worker slot claims it (priority ${job.priority}, due since ${iso(job.runAt)}).`);
+  const due = `priority ${job.priority}, due since ${iso(job.runAt)}`;
+  // `enabled: false` refuses new submits only; the claim still takes jobs already accepted,
+  // so a disabled type is named only when nothing else holds the job, and never as a blocker.
+  if (info && !info.enabled) {
+    return out('type_disabled', `Job type "${job.type}" is disabled, which only refuses new submits: this job was accepted before and still runs, claimed by the next free worker slot (${due}); updateJobType(..., { enabled: true }) accepts new submits again.`);
+  }
+  return out('ready', `Ready: the next free worker slot claims it (${due}).`);
 }

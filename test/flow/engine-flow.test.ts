@@ -3,14 +3,13 @@
  * concurrency cap that holds with several engines on one store (in-process and real worker
  * processes), on every store.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJobType, JobEngine, type StorageAdapter } from '../../src/index.js';
 import { drain, FakeClock } from '../../src/testing/index.js';
 import { storeKinds } from '../helpers/stores.js';
 import { CAP, capped, holdFor, peakOverlap } from './fixtures/capped.js';
+import { startChild, storeArgs } from './fixtures/children.js';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,20 +25,6 @@ async function until(check: () => Promise<boolean>, what: string, tries = 20_000
     await new Promise<void>((r) => setImmediate(r));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-function startChild(args: string[]) {
-  const script = fileURLToPath(new URL('./fixtures/capped-worker.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (m) => m === 'ready' && resolve());
-    void exited.then(() => reject(new Error('worker child exited before ready')));
-  });
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return { ready, stop: async () => { child.send('stop'); await exited; } };
 }
 
 for (const kind of storeKinds()) {
@@ -134,8 +119,8 @@ for (const kind of storeKinds()) {
       const web = new JobEngine({ jobTypes: [capped], storage: kind.open(), worker: false, pollIntervalMs: 20 });
       await web.start();
       stops.push(() => web.stop({ graceMs: 0 }));
-      const args = kind.name === 'sqlite' ? ['sqlite', kind.path()] : ['postgres', process.env.JOBWING_TEST_PG_URL!, kind.schema()];
-      const children = [startChild(args), startChild(args), startChild(args)];
+      const args = storeArgs(kind);
+      const children = [0, 1, 2].map(() => startChild('./capped-worker.ts', args));
       await Promise.all(children.map((c) => c.ready));
       const jobs = await web.system.submitMany(Array.from({ length: 24 }, (_, n) => ({ type: 'capped' as const, input: { n } })));
       const done = await Promise.all(jobs.map((j) => web.system.waitFor(j.id, { timeoutMs: 60_000 })));

@@ -20,6 +20,7 @@ const failing = defineJobType({
 });
 const quick = defineJobType({ name: 'quick', input: z.object({ n: z.number() }), dedupWindowMs: 0, async handler() { return {}; } });
 const elsewhere = defineJobType({ name: 'elsewhere', input: z.object({}), dedupWindowMs: 0 });
+const parked = defineJobType({ name: 'parked', input: z.object({}), dedupWindowMs: 0, async handler() { return {}; } });
 const sleepy = defineJobType({ name: 'sleepy', input: z.object({}), dedupWindowMs: 0, async handler() { throw new SnoozeError(60_000, 'Retry-After 60'); } });
 
 for (const kind of storeKinds()) {
@@ -97,6 +98,51 @@ for (const kind of storeKinds()) {
       const ready = await alice.submit('quick', { n: 9 });
       // (the engine may claim it at once; either answer is right, but never another reason)
       expect(['ready', 'running', 'finished']).toContain((await alice.explain(ready.id)).reason);
+    });
+
+    it("'type_disabled' for a queued job of a disabled type that nothing else holds back, and the job still runs", async () => {
+      kind.fresh();
+      gate = new Promise<void>((r) => (release = r));
+      const clock = new FakeClock();
+      // One slot, taken by `held`: a `quick` job then waits queued with nothing of its own holding it back.
+      const engine = new JobEngine({ jobTypes: [held, quick, elsewhere, parked], storage: kind.open(), clock, pollIntervalMs: 1000, concurrency: 1 });
+      await engine.start();
+      stops.push(() => engine.stop({ graceMs: 0 }));
+      const sys = engine.system;
+      const blocker = await sys.submit('held', { n: 1 });
+      for (let i = 0; i < 1000 && (await sys.get(blocker.id)).status !== 'running'; i++) await new Promise<void>((r) => setImmediate(r));
+      const job = await sys.submit('quick', { n: 1 });
+      const later = await sys.submit('quick', { n: 2 }, { delayMs: 60_000 });
+      const orphan = await sys.submit('elsewhere', {});
+      const parkedJob = await sys.submit('parked', {});
+      expect((await sys.explain(job.id)).reason).toBe('ready');
+
+      await sys.updateJobType('quick', { enabled: false });
+      await sys.updateJobType('elsewhere', { enabled: false });
+      await sys.updateJobType('parked', { enabled: false });
+      await expect(sys.submit('quick', { n: 3 })).rejects.toMatchObject({ code: 'JOB_TYPE_DISABLED' });
+      const disabled = await sys.explain(job.id);
+      expect(disabled).toMatchObject({ reason: 'type_disabled', status: 'queued' });
+      // Truthful: disabling refuses new submits only, so the sentence says the job still runs, and how to re-enable.
+      expect(disabled.detail).toContain('"quick" is disabled');
+      expect(disabled.detail).toContain('still runs');
+      expect(disabled.detail).toContain('enabled: true');
+      expect(disabled.detail.split('. ')).toHaveLength(1);
+      // Only when it is the real reason: a pause, a missing worker or the run time come first.
+      // (A type of its own, paused for good: resuming races the engine's periodic settings reload.)
+      await sys.updateJobType('parked', { paused: true });
+      expect((await sys.explain(parkedJob.id)).reason).toBe('type_paused');
+      expect((await sys.explain(orphan.id)).reason).toBe('no_worker_for_type');
+      expect((await sys.explain(later.id)).reason).toBe('scheduled');
+
+      // What the detail promised: the queued job (and the scheduled one, when due) run while the type is disabled.
+      release();
+      await drain(engine, { advanceClock: true });
+      expect((await sys.get(job.id)).status).toBe('completed');
+      expect((await sys.get(later.id)).status).toBe('completed');
+      expect((await sys.get(parkedJob.id)).status).toBe('queued'); // paused, unlike disabled, holds it
+      expect((await sys.jobTypes()).find((t) => t.name === 'quick')?.enabled).toBe(false);
+      expect((await sys.explain(job.id)).reason).toBe('finished');
     });
   });
 }

@@ -184,6 +184,114 @@ export interface RecordProgressRequest {
   now: number;
 }
 
+/** Request of {@link StorageAdapter.updateJobTypeSettings}. */
+export interface UpdateJobTypeSettingsRequest {
+  name: string;
+  changes: Partial<JobTypeSettings>;
+  actorId: string;
+  now: number;
+}
+
+/** Request of {@link StorageAdapter.settleJobs}. */
+export interface SettleJobsRequest {
+  settles: SettleRequest[];
+  now: number;
+}
+
+/** Request of {@link StorageAdapter.settleAndClaim}. */
+export interface SettleAndClaimRequest {
+  settles: SettleRequest[];
+  claim: ClaimJobsRequest;
+}
+
+/** Result of {@link StorageAdapter.settleAndClaim}. */
+export interface SettleAndClaimResult {
+  settled: SettleOutcome[];
+  claimed: ClaimedJob[];
+}
+
+/** Request of {@link StorageAdapter.pruneJobs}. */
+export interface PruneJobsRequest {
+  finishedBefore: number;
+  limit: number;
+}
+
+/** Request of {@link StorageAdapter.getJob}. */
+export interface GetJobRequest {
+  id: string;
+  orgId: string | null;
+}
+
+/** Request of {@link StorageAdapter.getRateWindow}. */
+export interface RateWindowRequest {
+  type: string;
+  orgId: string | null;
+  since: number;
+}
+
+/** Request of {@link StorageAdapter.collectMetrics}. */
+export interface CollectMetricsRequest {
+  orgId: string | null;
+  since: number;
+  now: number;
+}
+
+/** Request of {@link StorageAdapter.readEvents}. */
+export interface ReadEventsRequest {
+  after: EventCursor | null;
+  limit: number;
+}
+
+/** Result of {@link StorageAdapter.readEvents}. */
+export interface ReadEventsResult {
+  events: StoreEvent[];
+  cursor: EventCursor;
+  cursors?: EventCursor[];
+}
+
+/** Request of {@link StorageAdapter.acquireLeadership}. */
+export interface AcquireLeadershipRequest {
+  name: string;
+  ownerId: string;
+  now: number;
+  ttlMs: number;
+}
+
+/** Request of {@link StorageAdapter.promoteDueJobs} and {@link StorageAdapter.findExpiredLeases}: `now` and at most `limit` jobs. */
+export interface DueBatchRequest {
+  now: number;
+  limit: number;
+}
+
+/** Request of {@link StorageAdapter.updateSchedule}. */
+export interface UpdateScheduleRequest {
+  name: string;
+  enabled: boolean;
+  actorId: string;
+  now: number;
+}
+
+/** Request of {@link StorageAdapter.advanceSchedule}. */
+export interface AdvanceScheduleRequest {
+  name: string;
+  cursorAt: number;
+  lastRunAt: number | null;
+  lastJobId: string | null;
+  now: number;
+}
+
+/** Result of {@link StorageAdapter.getLease}: the lease holder and its expiry (epoch ms). */
+export interface LeaseInfo {
+  owner: string | null;
+  expiresAt: number | null;
+}
+
+/** Result of {@link StorageAdapter.getRateWindow}: starts in the window and the oldest one. */
+export interface RateWindow {
+  starts: number;
+  oldest: number | null;
+}
+
 /** Request of {@link StorageAdapter.pruneProgressEvents}. */
 export interface PruneProgressEventsRequest {
   /** Events recorded before this time (epoch ms) go. */
@@ -362,7 +470,7 @@ export interface StorageAdapter {
   /** MUST return every stored override, by type name ({} when none). */
   loadJobTypeSettings(): Promise<Record<string, Partial<JobTypeSettings>>>;
   /** MUST: Merges `changes` into the stored override of `name` and appends an audit entry, atomically. */
-  updateJobTypeSettings(req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number }): Promise<void>;
+  updateJobTypeSettings(req: UpdateJobTypeSettingsRequest): Promise<void>;
   /** MUST return the audit trail of one type, oldest first ([] for an unknown type). */
   listJobTypeAudit(req: { name: string }): Promise<JobTypeAuditEntry[]>;
 
@@ -397,13 +505,13 @@ export interface StorageAdapter {
    * runAt is later than now, else `queued`); dead_letter cascades cancel to waiting dependents.
    * MUST: all of the above; outcomes in request order (see {@link AttemptOutcome}).
    */
-  settleJobs(req: { settles: SettleRequest[]; now: number }): Promise<SettleOutcome[]>;
+  settleJobs(req: SettleJobsRequest): Promise<SettleOutcome[]>;
   /**
    * Optional fast path: `settleJobs` then `claimJobs` in ONE transaction, so a busy worker
    * pays one commit (one fsync) per cycle instead of two. Same semantics as the two calls.
    * MUST: a store that offers it gives exactly that.
    */
-  settleAndClaim?(req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<{ settled: SettleOutcome[]; claimed: ClaimedJob[] }>;
+  settleAndClaim?(req: SettleAndClaimRequest): Promise<SettleAndClaimResult>;
   /**
    * Cancels a live job (and, transitively, its waiting dependents with `dependency_failed`).
    * MUST: `cancelJob` MUST cancel a live job (waiting, scheduled, queued, retrying or running) with one history entry, and refuse a finished one (`invalid_state`, nothing changed).
@@ -415,16 +523,16 @@ export interface StorageAdapter {
    * Promotes due scheduled/retrying jobs to queued; returns how many. For non-worker engines.
    * MUST: `promoteDueJobs` MUST promote only due scheduled/retrying jobs to queued, at most `limit`, and return how many; `nextDueAt` MUST return the earliest `runAt` of a scheduled/retrying job, or null.
    */
-  promoteDueJobs(req: { now: number; limit: number }): Promise<number>;
+  promoteDueJobs(req: DueBatchRequest): Promise<number>;
   /** MUST return: Running attempts whose lease expired before `now` (or the DB clock), oldest first. At most `limit`. */
-  findExpiredLeases(req: { now: number; limit: number }): Promise<ExpiredLease[]>;
+  findExpiredLeases(req: DueBatchRequest): Promise<ExpiredLease[]>;
   /**
    * Deletes up to `limit` completed/canceled/dead_letter jobs whose `updatedAt` is before
    * `finishedBefore`, with their history, dependency rows and progress events. Never a live
    * job. Returns how many jobs were deleted.
    * MUST: all of the above; a parent pruned while dependents wait counts as completed.
    */
-  pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number>;
+  pruneJobs(req: PruneJobsRequest): Promise<number>;
   /**
    * Trims the progress-event tail (the cross-process feed of `job:progress`): deletes up to
    * `limit` progress events recorded before `before`, oldest first; returns how many.
@@ -442,7 +550,7 @@ export interface StorageAdapter {
 
   // ── jobs: reads ──────────────────────────────────────────────────────────────
   /** MUST return the job as stored, or null when it does not exist in `orgId` (`null`: any org). */
-  getJob(req: { id: string; orgId: string | null }): Promise<Job | null>;
+  getJob(req: GetJobRequest): Promise<Job | null>;
   /** MUST apply every filter of {@link ListJobsRequest}, in its order, with a cursor that stays stable under inserts. */
   listJobs(req: ListJobsRequest): Promise<{ items: Job[]; nextCursor: string | null }>;
   /**
@@ -450,13 +558,13 @@ export interface StorageAdapter {
    * expiry in epoch ms; on a databaseClock store, by the database clock), or null.
    * `explain()` reports the holder and its last heartbeat.
    */
-  getLease?(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null>;
+  getLease?(req: { jobId: string }): Promise<LeaseInfo | null>;
   /**
    * Optional (MAY be omitted). When present it MUST return the starts a rate limit counts: jobs
    * of `type` (and `orgId` when given) whose `started_at >= since`, and the earliest of them.
    * `explain()` reports when the window resets.
    */
-  getRateWindow?(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }>;
+  getRateWindow?(req: RateWindowRequest): Promise<RateWindow>;
   /** MUST return: Every transition of a job, oldest first. None for an unknown job. */
   listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]>;
   /** MUST return the earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */
@@ -464,7 +572,7 @@ export interface StorageAdapter {
   /**
    * MUST: `collectMetrics` MUST report every status and priority (zeros included) for `orgId` (every org when null) as of `now`, and processing times (nearest-rank p95) and failure rates by type of the attempts that ended since `since`.
    */
-  collectMetrics(req: { orgId: string | null; since: number; now: number }): Promise<Metrics>;
+  collectMetrics(req: CollectMetricsRequest): Promise<Metrics>;
 
   // ── schedules (issue 11) ─────────────────────────────────────────────────────
   // Optional so stores written before them keep compiling; an engine given `schedules`
@@ -476,14 +584,14 @@ export interface StorageAdapter {
    * the schedule goes from disabled to enabled, also set `cursorAt = now`, so the ticks of the
    * disabled time are skipped, not caught up.
    */
-  updateSchedule?(req: { name: string; enabled: boolean; actorId: string; now: number }): Promise<void>;
+  updateSchedule?(req: UpdateScheduleRequest): Promise<void>;
   /**
    * Records handled ticks. MUST, atomically and across processes: create the row if absent;
    * `cursorAt` only moves forward (`max(stored, given)`); `lastRunAt`/`lastJobId` are replaced
    * only when `lastRunAt` is given and later than the stored one. So a late writer (an engine
    * that lost the schedules lease mid-tick) can never move a schedule back.
    */
-  advanceSchedule?(req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number }): Promise<void>;
+  advanceSchedule?(req: AdvanceScheduleRequest): Promise<void>;
   /** MUST return the audit trail of one schedule, oldest first. */
   listScheduleAudit?(req: { name: string }): Promise<ScheduleAuditEntry[]>;
 
@@ -497,7 +605,7 @@ export interface StorageAdapter {
    * one event at a time.
    * MUST: all of the above; the events of a deleted or pruned job are gone with it.
    */
-  readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }>;
+  readEvents(req: ReadEventsRequest): Promise<ReadEventsResult>;
   /**
    * pushWake stores only: calls `onNotice` soon after another process commits a new job or an
    * event. Returns an unsubscribe function.
@@ -509,7 +617,7 @@ export interface StorageAdapter {
    * the named lease until `now + ttlMs`.
    * MUST: `acquireLeadership` MUST be exclusive: while one owner holds a name's unexpired lease, no other owner acquires it, even from another process; its holder renews it.
    */
-  acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean>;
+  acquireLeadership(req: AcquireLeadershipRequest): Promise<boolean>;
 }
 
 /** Re-exported for stores. */

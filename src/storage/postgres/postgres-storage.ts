@@ -8,32 +8,47 @@ import type { ClientConfig, Pool, PoolConfig } from 'pg';
 import { JobwingError } from '../../errors.js';
 import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types.js';
 import type {
-  DeleteJobOutcome,
-  DeleteJobRequest,
-  PruneProgressEventsRequest,
+  AcquireLeadershipRequest,
+  AdvanceScheduleRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
   ClaimJobsRequest,
+  CollectMetricsRequest,
+  DeleteJobOutcome,
+  DeleteJobRequest,
+  DueBatchRequest,
   EventCursor,
   ExpiredLease,
+  GetJobRequest,
   InsertJobsRequest,
   InsertOutcome,
   JobTypeAuditEntry,
-  ScheduleAuditEntry,
-  StoredSchedule,
   ListJobsRequest,
+  PruneJobsRequest,
+  PruneProgressEventsRequest,
+  RateWindow,
+  RateWindowRequest,
+  ReadEventsRequest,
+  ReadEventsResult,
   RecordProgressRequest,
   RenewLeasesRequest,
   RenewLeasesResult,
   RetryJobRequest,
   RetryOutcome,
   SaveCheckpointRequest,
+  ScheduleAuditEntry,
+  SettleAndClaimRequest,
+  SettleAndClaimResult,
+  SettleJobsRequest,
   SettleOutcome,
   SettleRequest,
   StorageAdapter,
   StorageCapabilities,
+  StoredSchedule,
   StoreEvent,
+  UpdateJobTypeSettingsRequest,
+  UpdateScheduleRequest,
 } from '../adapter.js';
 import { PgListener, type ListenerStatus } from './listener.js';
 import { Notifier, type NoticeKind } from './notifier.js';
@@ -213,7 +228,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('loadJobTypeSettings', (c) => loadJobTypeSettings(c, this.#names), { read: true });
   }
 
-  async updateJobTypeSettings(req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number }): Promise<void> {
+  async updateJobTypeSettings(req: UpdateJobTypeSettingsRequest): Promise<void> {
     await this.#call('updateJobTypeSettings', (c) => updateJobTypeSettings(c, this.#names, req));
   }
 
@@ -250,7 +265,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('saveCheckpoint', (c) => saveCheckpoint(c, this.#names, req));
   }
 
-  async settleJobs(req: { settles: SettleRequest[]; now: number }): Promise<SettleOutcome[]> {
+  async settleJobs(req: SettleJobsRequest): Promise<SettleOutcome[]> {
     const r = await this.#call('settleJobs', (c) => settleJobs(c, this.#names, req));
     this.#notify(r.queued ? 'jobs' : r.written ? 'events' : null);
     return r.outcomes;
@@ -260,7 +275,7 @@ class PostgresStorage implements PostgresStorageAdapter {
    * Settles, then claims, in ONE transaction and, usually, one statement: a busy worker pays
    * one commit per cycle instead of two. Settles are judged at `claim.now`.
    */
-  async settleAndClaim(req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<{ settled: SettleOutcome[]; claimed: ClaimedJob[] }> {
+  async settleAndClaim(req: SettleAndClaimRequest): Promise<SettleAndClaimResult> {
     const r = await this.#call('settleAndClaim', (c) => settleAndClaim(c, this.#names, req));
     // Jobs made claimable here (released, promoted, dependents) may suit other workers.
     const wake = r.promoted > 0 || r.settled.queued;
@@ -280,17 +295,17 @@ class PostgresStorage implements PostgresStorageAdapter {
     return r.outcome;
   }
 
-  async promoteDueJobs(req: { now: number; limit: number }): Promise<number> {
+  async promoteDueJobs(req: DueBatchRequest): Promise<number> {
     const promoted = await this.#call('promoteDueJobs', (c) => promoteDueJobs(c, this.#names, req));
     this.#notify(promoted > 0 ? 'jobs' : null);
     return promoted;
   }
 
-  async findExpiredLeases(req: { now: number; limit: number }): Promise<ExpiredLease[]> {
+  async findExpiredLeases(req: DueBatchRequest): Promise<ExpiredLease[]> {
     return this.#call('findExpiredLeases', (c) => findExpiredLeases(c, this.#names, req), { read: true });
   }
 
-  async pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number> {
+  async pruneJobs(req: PruneJobsRequest): Promise<number> {
     return this.#call('pruneJobs', (c) => pruneJobs(c, this.#names, req));
   }
 
@@ -302,7 +317,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('deleteJob', (c) => deleteJob(c, this.#names, req));
   }
 
-  async getJob(req: { id: string; orgId: string | null }): Promise<Job | null> {
+  async getJob(req: GetJobRequest): Promise<Job | null> {
     return this.#call('getJob', (c) => getJob(c, this.#names, req), { read: true });
   }
 
@@ -324,7 +339,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     );
   }
 
-  async getRateWindow(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }> {
+  async getRateWindow(req: RateWindowRequest): Promise<RateWindow> {
     return this.#call(
       'getRateWindow',
       async (c) => {
@@ -346,11 +361,11 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('nextDueAt', (c) => nextDueAt(c, this.#names), { read: true });
   }
 
-  async collectMetrics(req: { orgId: string | null; since: number; now: number }): Promise<Metrics> {
+  async collectMetrics(req: CollectMetricsRequest): Promise<Metrics> {
     return this.#call('collectMetrics', (c) => collectMetrics(c, this.#names, req), { read: true });
   }
 
-  async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
+  async readEvents(req: ReadEventsRequest): Promise<ReadEventsResult> {
     return this.#call('readEvents', (c) => readEvents(c, this.#names, req), { read: true });
   }
 
@@ -359,11 +374,11 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('loadSchedules', (c) => loadSchedules(c, this.#names), { read: true });
   }
 
-  async updateSchedule(req: { name: string; enabled: boolean; actorId: string; now: number }): Promise<void> {
+  async updateSchedule(req: UpdateScheduleRequest): Promise<void> {
     await this.#call('updateSchedule', (c) => updateSchedule(c, this.#names, req));
   }
 
-  async advanceSchedule(req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number }): Promise<void> {
+  async advanceSchedule(req: AdvanceScheduleRequest): Promise<void> {
     await this.#call('advanceSchedule', (c) => advanceSchedule(c, this.#names, req));
   }
 
@@ -371,7 +386,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('listScheduleAudit', (c) => listScheduleAudit(c, this.#names, req), { read: true });
   }
 
-  async acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean> {
+  async acquireLeadership(req: AcquireLeadershipRequest): Promise<boolean> {
     return this.#call('acquireLeadership', (c) => acquireLeadership(c, this.#names, req));
   }
 }

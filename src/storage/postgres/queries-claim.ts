@@ -8,7 +8,7 @@
  * scheduled/retrying jobs are locked the same way and promoted in the same statement; the
  * ones that win a slot are claimed directly (history `scheduled → queued → running`).
  */
-import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
+import type { ClaimedJob, ClaimJobsRequest, DueBatchRequest } from '../adapter.js';
 import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
@@ -173,7 +173,7 @@ async function plannedClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJob
  * `promoteDueJobs`: up to `limit` due scheduled/retrying jobs → queued, with history, in one
  * statement.
  */
-export async function promoteDueJobs(conn: PgConnection, n: PgNames, req: { now: number; limit: number }): Promise<number> {
+export async function promoteDueJobs(conn: PgConnection, n: PgNames, req: DueBatchRequest): Promise<number> {
   if (req.limit <= 0) return 0;
   const [row] = await conn.query<{ promoted: number }>(
     raw(

@@ -38,7 +38,7 @@
  */
 import { ValidationError } from '../../errors.js';
 import type { JobStatus } from '../../states.js';
-import type { EventCursor, StoreEvent } from '../adapter.js';
+import type { EventCursor, ReadEventsRequest, ReadEventsResult, StoreEvent } from '../adapter.js';
 import { progressEventOf, statusEventOf } from '../sql/event-row.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
@@ -110,7 +110,7 @@ function toEvent(r: EventRow): StoreEvent {
  * cursor of the current end (events of transactions still open at that moment are not
  * reported to this reader).
  */
-export async function readEvents(conn: PgConnection, n: PgNames, req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
+export async function readEvents(conn: PgConnection, n: PgNames, req: ReadEventsRequest): Promise<ReadEventsResult> {
   if (req.after === null) {
     const [row] = await conn.query<{ last: number }>(
       raw(`SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last FROM ${n.eventSeq}`),

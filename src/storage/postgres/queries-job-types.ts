@@ -1,6 +1,6 @@
 /** Stored admin overrides of job types and their audit trail (Kysely-built). */
 import type { JobTypeSettings } from '../../types.js';
-import type { JobTypeAuditEntry } from '../adapter.js';
+import type { JobTypeAuditEntry, UpdateJobTypeSettingsRequest } from '../adapter.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
@@ -21,7 +21,7 @@ export async function loadJobTypeSettings(conn: PgConnection, n: PgNames): Promi
 export async function updateJobTypeSettings(
   conn: PgConnection,
   n: PgNames,
-  req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number },
+  req: UpdateJobTypeSettingsRequest,
 ): Promise<void> {
   const changes = JSON.stringify(req.changes);
   await conn.transaction(async (tx) => {

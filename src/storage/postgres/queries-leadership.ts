@@ -1,4 +1,5 @@
 /** Named maintenance leases (`acquireLeadership`). */
+import type { AcquireLeadershipRequest } from '../adapter.js';
 import type { PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
@@ -13,7 +14,7 @@ import type { PgNames } from './pg-names.js';
  * skewed across hosts two leaders may briefly overlap, which maintenance tolerates: rescue is
  * fenced and judged by the database clock, promotion uses SKIP LOCKED, pruning is idempotent.
  */
-export async function acquireLeadership(conn: PgConnection, n: PgNames, req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean> {
+export async function acquireLeadership(conn: PgConnection, n: PgNames, req: AcquireLeadershipRequest): Promise<boolean> {
   const expiresAt = req.now + req.ttlMs;
   const rows = await conn.query<{ owner_id: string }>(
     n.qb

@@ -9,7 +9,7 @@
  * findExpiredLeases compares against DB_NOW_MS, and the `now` passed in is ignored for
  * expiry (R20). Progress, checkpoint and `updated_at` use `now` like every other instant.
  */
-import type { ExpiredLease, RecordProgressRequest, RenewLeasesRequest, RenewLeasesResult, SaveCheckpointRequest } from '../adapter.js';
+import type { DueBatchRequest, ExpiredLease, RecordProgressRequest, RenewLeasesRequest, RenewLeasesResult, SaveCheckpointRequest } from '../adapter.js';
 import { rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
@@ -108,7 +108,7 @@ export async function saveCheckpoint(conn: PgConnection, n: PgNames, req: SaveCh
 }
 
 /** Running attempts whose lease expired by the database clock, oldest expiry first. `now` is not used. */
-export async function findExpiredLeases(conn: PgConnection, n: PgNames, req: { now: number; limit: number }): Promise<ExpiredLease[]> {
+export async function findExpiredLeases(conn: PgConnection, n: PgNames, req: DueBatchRequest): Promise<ExpiredLease[]> {
   if (req.limit <= 0) return [];
   const rows = await conn.query<JobRow & { attempts: number }>(
     raw(`SELECT * FROM ${n.jobs} WHERE status = 'running' AND lease_expires_at < ${DB_NOW_MS} ORDER BY lease_expires_at, seq LIMIT $1`, req.limit),

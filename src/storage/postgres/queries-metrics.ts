@@ -4,6 +4,7 @@
  * queued job, `jobs_finished_idx` for the `since` window). p95 is nearest-rank, the same
  * integer formula as the SQLite store, so both stores report identical figures.
  */
+import type { CollectMetricsRequest } from '../adapter.js';
 import { JOB_STATUSES, PRIORITIES, type JobStatus } from '../../states.js';
 import type { Metrics, ProcessingTime } from '../../types.js';
 import { P95_RANK, toProcessingTime, type TimeRow } from '../sql/metrics-rows.js';
@@ -11,7 +12,7 @@ import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
 /** Counts, queue depth, processing times and failure rates; `orgId: null` means every org. */
-export async function collectMetrics(conn: PgConnection, n: PgNames, req: { orgId: string | null; since: number; now: number }): Promise<Metrics> {
+export async function collectMetrics(conn: PgConnection, n: PgNames, req: CollectMetricsRequest): Promise<Metrics> {
   // $1 is always the org (NULL: every org), $2 the start of the window.
   const org = `($1::text IS NULL OR org_id = $1::text)`;
   const finished = `FROM ${n.jobs} WHERE status IN ('completed','dead_letter') AND completed_at >= $2 AND ${org}`;

@@ -1,5 +1,5 @@
 /** `pruneJobs` and `pruneProgressEvents`: retention of finished jobs and of the progress-event tail. */
-import type { PruneProgressEventsRequest } from '../adapter.js';
+import type { PruneJobsRequest, PruneProgressEventsRequest } from '../adapter.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
@@ -27,7 +27,7 @@ export async function pruneProgressEvents(conn: PgConnection, n: PgNames, req: P
  * skipped, and a row that changed since the snapshot is re-checked against the (literal,
  * never live) status list before it is deleted.
  */
-export async function pruneJobs(conn: PgConnection, n: PgNames, req: { finishedBefore: number; limit: number }): Promise<number> {
+export async function pruneJobs(conn: PgConnection, n: PgNames, req: PruneJobsRequest): Promise<number> {
   if (req.limit <= 0) return 0;
   const [row] = await conn.query<{ deleted: number }>(
     raw(

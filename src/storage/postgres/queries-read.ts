@@ -1,13 +1,13 @@
 /** Reads of jobs and their history: `getJob`, `listJobs`, `listHistory` (Kysely-built). */
 import type { Job, JobHistoryEntry } from '../../types.js';
-import type { ListJobsRequest } from '../adapter.js';
+import type { GetJobRequest, ListJobsRequest } from '../adapter.js';
 import { historyRowToEntry, rowToJob, type HistoryRow, type JobRow } from '../sql/job-row.js';
 import { listIsEmpty, listJobsQuery, toJobPage, type ListRow } from '../sql/list-jobs-query.js';
 import type { PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
 /** One job by id; with `orgId` set, a job of another org is null. */
-export async function getJob(conn: PgConnection, n: PgNames, req: { id: string; orgId: string | null }): Promise<Job | null> {
+export async function getJob(conn: PgConnection, n: PgNames, req: GetJobRequest): Promise<Job | null> {
   let query = n.qb.selectFrom('jobs').selectAll().where('id', '=', req.id);
   if (req.orgId !== null) query = query.where('org_id', '=', req.orgId);
   const [row] = await conn.query<JobRow>(query.compile());

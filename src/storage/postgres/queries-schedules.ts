@@ -3,7 +3,7 @@
  * each write is one upsert whose conflict branch does the merge on the locked row, so
  * engines on any hosts never move a schedule back or lose an admin change.
  */
-import type { ScheduleAuditEntry, StoredSchedule } from '../adapter.js';
+import type { AdvanceScheduleRequest, ScheduleAuditEntry, StoredSchedule, UpdateScheduleRequest } from '../adapter.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
@@ -27,7 +27,7 @@ export async function loadSchedules(conn: PgConnection, n: PgNames): Promise<Sto
 }
 
 /** Sets `enabled` (re-enabling skips the disabled time: cursor = now) and audits it. */
-export async function updateSchedule(conn: PgConnection, n: PgNames, req: { name: string; enabled: boolean; actorId: string; now: number }): Promise<void> {
+export async function updateSchedule(conn: PgConnection, n: PgNames, req: UpdateScheduleRequest): Promise<void> {
   await conn.transaction(async (tx) => {
     await tx.query(
       raw(
@@ -47,7 +47,7 @@ export async function updateSchedule(conn: PgConnection, n: PgNames, req: { name
 export async function advanceSchedule(
   conn: PgConnection,
   n: PgNames,
-  req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number },
+  req: AdvanceScheduleRequest,
 ): Promise<void> {
   await conn.query(
     raw(

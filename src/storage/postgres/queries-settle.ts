@@ -20,7 +20,7 @@
  * the settle had to wait for that insert, whether dependents need work.
  */
 import type { JobStatus } from '../../states.js';
-import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest } from '../adapter.js';
+import type { ClaimedJob, ClaimJobsRequest, SettleAndClaimRequest, SettleJobsRequest, SettleOutcome, SettleRequest } from '../adapter.js';
 import { rowToClaimed, rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
@@ -233,7 +233,7 @@ function emptyResult(count: number): SettleAndClaimResult {
 }
 
 /** Settles a batch in one transaction; results in request order. */
-export async function settleJobs(conn: PgConnection, n: PgNames, req: { settles: SettleRequest[]; now: number }): Promise<SettleResult> {
+export async function settleJobs(conn: PgConnection, n: PgNames, req: SettleJobsRequest): Promise<SettleResult> {
   const { settles, now } = req;
   if (settles.length === 0) return { outcomes: [], queued: false, written: false };
   const all = rounds(settles);
@@ -255,7 +255,7 @@ export async function settleJobs(conn: PgConnection, n: PgNames, req: { settles:
  * Settles, then claims, in one transaction, usually one statement. Settles are judged at
  * `claim.now`. Same result as `settleJobs` followed by `claimJobs` (see {@link combinedSql}).
  */
-export async function settleAndClaim(conn: PgConnection, n: PgNames, req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<SettleAndClaimResult> {
+export async function settleAndClaim(conn: PgConnection, n: PgNames, req: SettleAndClaimRequest): Promise<SettleAndClaimResult> {
   const { settles, claim } = req;
   if (await pgNeedsPlan(conn, n, claim)) {
     // Flow control plans its claim in its own steps: settle first, then claim (same result).

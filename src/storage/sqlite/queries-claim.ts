@@ -4,7 +4,7 @@
  * (`jobs_claim_idx`, `jobs_due_idx`); a bound parameter would hide them from the planner.
  */
 import type { JobStatus } from '../../states.js';
-import type { ClaimedJob, ClaimJobsRequest } from '../adapter.js';
+import type { ClaimedJob, ClaimJobsRequest, DueBatchRequest } from '../adapter.js';
 import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
@@ -40,7 +40,7 @@ export function promoteDue(conn: SqliteConnection, now: number, limit: number): 
 }
 
 /** `promoteDueJobs`: promotion alone, in its own transaction. */
-export function promoteDueJobs(conn: SqliteConnection, req: { now: number; limit: number }): number {
+export function promoteDueJobs(conn: SqliteConnection, req: DueBatchRequest): number {
   if (req.limit <= 0) return 0;
   return conn.write(() => promoteDue(conn, req.now, req.limit));
 }

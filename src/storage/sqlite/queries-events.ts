@@ -9,7 +9,7 @@
  */
 import { ValidationError } from '../../errors.js';
 import type { JobStatus } from '../../states.js';
-import type { EventCursor, StoreEvent } from '../adapter.js';
+import type { EventCursor, ReadEventsRequest, StoreEvent } from '../adapter.js';
 import { toNumber } from '../sql/job-row.js';
 import { progressEventOf, statusEventOf, type ProgressEventRow, type StatusEventRow } from '../sql/event-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
@@ -54,7 +54,7 @@ const PROGRESS_AFTER = `SELECT e.seq, e.job_id, j.type, j.org_id, j.owner_id, e.
  * first on ties) while keeping each table's seq order, so each job's status events stay in
  * transition order and the cursor (last seq of each table) never skips an event.
  */
-export function readEvents(conn: SqliteConnection, req: { after: EventCursor | null; limit: number }): { events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] } {
+export function readEvents(conn: SqliteConnection, req: ReadEventsRequest): { events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] } {
   const start = req.after === null ? null : decodeEventCursor(req.after);
   return conn.read(() => {
     if (start === null) {

@@ -1,6 +1,6 @@
 /** Stored admin overrides of job types and their audit trail. */
 import type { JobTypeSettings } from '../../types.js';
-import type { JobTypeAuditEntry } from '../adapter.js';
+import type { JobTypeAuditEntry, UpdateJobTypeSettingsRequest } from '../adapter.js';
 import { sqliteQb } from './sqlite-compiler.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
@@ -19,7 +19,7 @@ export function loadJobTypeSettings(conn: SqliteConnection): Record<string, Part
  */
 export function updateJobTypeSettings(
   conn: SqliteConnection,
-  req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number },
+  req: UpdateJobTypeSettingsRequest,
 ): void {
   conn.write(() => {
     const row = conn.get<{ settings: string }>(

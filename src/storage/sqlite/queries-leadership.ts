@@ -1,4 +1,5 @@
 /** Named maintenance leases (`acquireLeadership`). */
+import type { AcquireLeadershipRequest } from '../adapter.js';
 import { sqliteQb } from './sqlite-compiler.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
@@ -8,7 +9,7 @@ import type { SqliteConnection } from './sqlite-connection.js';
  * One upsert statement whose conflict branch only fires under that condition, so two
  * processes racing for a free lease cannot both win.
  */
-export function acquireLeadership(conn: SqliteConnection, req: { name: string; ownerId: string; now: number; ttlMs: number }): boolean {
+export function acquireLeadership(conn: SqliteConnection, req: AcquireLeadershipRequest): boolean {
   const expiresAt = req.now + req.ttlMs;
   const changed = conn.write(() =>
     conn.run(

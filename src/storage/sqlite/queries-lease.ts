@@ -4,7 +4,7 @@
  * a writer whose attempt was rescued, settled or canceled changes nothing. Hand-written SQL:
  * these run once per heartbeat / progress report of every running job.
  */
-import type { ExpiredLease, RecordProgressRequest, RenewLeasesRequest, RenewLeasesResult, SaveCheckpointRequest } from '../adapter.js';
+import type { DueBatchRequest, ExpiredLease, RecordProgressRequest, RenewLeasesRequest, RenewLeasesResult, SaveCheckpointRequest } from '../adapter.js';
 import { rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
@@ -56,7 +56,7 @@ export const EXPIRED_LEASES_SQL = `SELECT * FROM jobs INDEXED BY jobs_lease_idx 
   ORDER BY lease_expires_at, seq LIMIT ?`;
 
 /** Running attempts whose lease expired before `now`, oldest expiry first. */
-export function findExpiredLeases(conn: SqliteConnection, req: { now: number; limit: number }): ExpiredLease[] {
+export function findExpiredLeases(conn: SqliteConnection, req: DueBatchRequest): ExpiredLease[] {
   if (req.limit <= 0) return [];
   return conn.all<JobRow & { attempts: number }>(raw(EXPIRED_LEASES_SQL, req.now, req.limit)).map((row) => ({ job: rowToJob(row), attempt: row.attempts }));
 }

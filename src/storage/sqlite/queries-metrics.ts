@@ -3,6 +3,7 @@
  * status literals match the partial indexes (`jobs_claim_idx` for queue depth and oldest
  * queued job, `jobs_finished_idx` for the `since` window).
  */
+import type { CollectMetricsRequest } from '../adapter.js';
 import { JOB_STATUSES, PRIORITIES, type JobStatus } from '../../states.js';
 import type { Metrics, ProcessingTime } from '../../types.js';
 import { P95_RANK, toProcessingTime, type TimeRow } from '../sql/metrics-rows.js';
@@ -20,7 +21,7 @@ export const OLDEST_QUEUED_SQL = `SELECT MIN(run_at) AS run_at FROM (${[0, 1, 2,
 export const ORG_OLDEST_QUEUED_SQL = `SELECT MIN(run_at) AS run_at FROM jobs INDEXED BY jobs_org_queued_idx WHERE status = 'queued' AND org_id = ?`;
 
 /** Counts, queue depth, processing times and failure rates; `orgId: null` means every org. */
-export function collectMetrics(conn: SqliteConnection, req: { orgId: string | null; since: number; now: number }): Metrics {
+export function collectMetrics(conn: SqliteConnection, req: CollectMetricsRequest): Metrics {
   const org = req.orgId === null ? '' : 'AND org_id = ?';
   const orgArgs = req.orgId === null ? [] : [req.orgId];
   const finished = `FROM jobs INDEXED BY jobs_finished_idx WHERE status IN ('completed','dead_letter') AND completed_at >= ? ${org}`;

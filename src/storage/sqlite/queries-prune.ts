@@ -1,5 +1,5 @@
 /** `pruneJobs` and `pruneProgressEvents`: retention of finished jobs and of the progress-event tail. */
-import type { PruneProgressEventsRequest } from '../adapter.js';
+import type { PruneJobsRequest, PruneProgressEventsRequest } from '../adapter.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
 /** Oldest progress events first (uses job_progress_events_at_idx). */
@@ -26,7 +26,7 @@ export const PRUNABLE_SQL = `SELECT id FROM jobs INDEXED BY jobs_prune_idx
  * `finishedBefore`, with their history, dependency rows (as child and as parent) and progress
  * events, in one transaction. Also drops progress events older than the cutoff.
  */
-export function pruneJobs(conn: SqliteConnection, req: { finishedBefore: number; limit: number }): number {
+export function pruneJobs(conn: SqliteConnection, req: PruneJobsRequest): number {
   if (req.limit <= 0) return 0;
   return conn.write(() => {
     const ids = conn.all<{ id: string }>(raw(PRUNABLE_SQL, req.finishedBefore, req.limit)).map((r) => r.id);

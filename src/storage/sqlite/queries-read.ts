@@ -1,13 +1,13 @@
 /** Reads of jobs and their history: `getJob`, `listJobs`, `listHistory`. */
 import type { Job, JobHistoryEntry } from '../../types.js';
-import type { ListJobsRequest } from '../adapter.js';
+import type { GetJobRequest, ListJobsRequest } from '../adapter.js';
 import { historyRowToEntry, rowToJob, type HistoryRow, type JobRow } from '../sql/job-row.js';
 import { listIsEmpty, listJobsQuery, toJobPage, type ListRow } from '../sql/list-jobs-query.js';
 import { sqliteQb } from './sqlite-compiler.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
 /** One job by id; with `orgId` set, a job of another org is null. */
-export function getJob(conn: SqliteConnection, req: { id: string; orgId: string | null }): Job | null {
+export function getJob(conn: SqliteConnection, req: GetJobRequest): Job | null {
   let query = sqliteQb.selectFrom('jobs').selectAll().where('id', '=', req.id);
   if (req.orgId !== null) query = query.where('org_id', '=', req.orgId);
   const row = conn.get<JobRow>(query.compile());

@@ -2,7 +2,7 @@
  * Recurring schedules' stored state and admin audit (issue 11). Tiny tables, rare writes:
  * plain hand-written SQL under the write lock.
  */
-import type { ScheduleAuditEntry, StoredSchedule } from '../adapter.js';
+import type { AdvanceScheduleRequest, ScheduleAuditEntry, StoredSchedule, UpdateScheduleRequest } from '../adapter.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
 interface ScheduleRow {
@@ -21,7 +21,7 @@ export function loadSchedules(conn: SqliteConnection): StoredSchedule[] {
 }
 
 /** Sets `enabled` (re-enabling skips the disabled time: cursor = now) and audits it. */
-export function updateSchedule(conn: SqliteConnection, req: { name: string; enabled: boolean; actorId: string; now: number }): void {
+export function updateSchedule(conn: SqliteConnection, req: UpdateScheduleRequest): void {
   conn.write(() => {
     const was = conn.get<{ enabled: number | null }>(raw(`SELECT enabled FROM jobwing_schedules WHERE name = ?`, req.name));
     const reEnabled = req.enabled && was?.enabled === 0;
@@ -44,7 +44,7 @@ export function updateSchedule(conn: SqliteConnection, req: { name: string; enab
 }
 
 /** Moves the cursor forward only; replaces the last run only with a later one. */
-export function advanceSchedule(conn: SqliteConnection, req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number }): void {
+export function advanceSchedule(conn: SqliteConnection, req: AdvanceScheduleRequest): void {
   conn.write(() =>
     conn.run(
       raw(

@@ -8,7 +8,7 @@
  * and reports `lease_lost`. SQLite serializes writers, so the two can never both match.
  */
 import type { JobStatus } from '../../states.js';
-import type { SettleOutcome, SettleRequest } from '../adapter.js';
+import type { SettleJobsRequest, SettleOutcome, SettleRequest } from '../adapter.js';
 import { rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 import { appendHistory, cancelDependents, releaseDependents } from './transitions.js';
@@ -82,7 +82,7 @@ export function settleInTransaction(conn: SqliteConnection, settles: SettleReque
 }
 
 /** Settles a batch in one transaction; results in request order. */
-export function settleJobs(conn: SqliteConnection, req: { settles: SettleRequest[]; now: number }): SettleOutcome[] {
+export function settleJobs(conn: SqliteConnection, req: SettleJobsRequest): SettleOutcome[] {
   if (req.settles.length === 0) return [];
   return conn.write(() => settleInTransaction(conn, req.settles, req.now));
 }

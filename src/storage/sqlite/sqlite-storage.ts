@@ -5,32 +5,47 @@
 import { JobwingError } from '../../errors.js';
 import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types.js';
 import type {
-  DeleteJobOutcome,
-  DeleteJobRequest,
-  PruneProgressEventsRequest,
+  AcquireLeadershipRequest,
+  AdvanceScheduleRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
   ClaimJobsRequest,
+  CollectMetricsRequest,
+  DeleteJobOutcome,
+  DeleteJobRequest,
+  DueBatchRequest,
   EventCursor,
   ExpiredLease,
+  GetJobRequest,
   InsertJobsRequest,
   InsertOutcome,
   JobTypeAuditEntry,
-  ScheduleAuditEntry,
-  StoredSchedule,
   ListJobsRequest,
+  PruneJobsRequest,
+  PruneProgressEventsRequest,
+  RateWindow,
+  RateWindowRequest,
+  ReadEventsRequest,
+  ReadEventsResult,
   RecordProgressRequest,
   RenewLeasesRequest,
   RenewLeasesResult,
   RetryJobRequest,
   RetryOutcome,
   SaveCheckpointRequest,
+  ScheduleAuditEntry,
+  SettleAndClaimRequest,
+  SettleAndClaimResult,
+  SettleJobsRequest,
   SettleOutcome,
   SettleRequest,
   StorageAdapter,
   StorageCapabilities,
+  StoredSchedule,
   StoreEvent,
+  UpdateJobTypeSettingsRequest,
+  UpdateScheduleRequest,
 } from '../adapter.js';
 import { cancelJob, retryJob } from './queries-cancel-retry.js';
 import { claimInTransaction, claimJobs, nextDueAt, promoteDueJobs } from './queries-claim.js';
@@ -138,7 +153,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('loadJobTypeSettings', (c) => loadJobTypeSettings(c));
   }
 
-  async updateJobTypeSettings(req: { name: string; changes: Partial<JobTypeSettings>; actorId: string; now: number }): Promise<void> {
+  async updateJobTypeSettings(req: UpdateJobTypeSettingsRequest): Promise<void> {
     this.#call('updateJobTypeSettings', (c) => updateJobTypeSettings(c, req));
   }
 
@@ -166,7 +181,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('saveCheckpoint', (c) => saveCheckpoint(c, req));
   }
 
-  async settleJobs(req: { settles: SettleRequest[]; now: number }): Promise<SettleOutcome[]> {
+  async settleJobs(req: SettleJobsRequest): Promise<SettleOutcome[]> {
     return this.#call('settleJobs', (c) => settleJobs(c, req));
   }
 
@@ -175,7 +190,7 @@ class SqliteStorage implements SqliteStorageAdapter {
    * synchronous=FULL). Settles are judged at `claim.now`. Jobs released by these settles
    * (dependents, released attempts) may be claimed by the same call.
    */
-  async settleAndClaim(req: { settles: SettleRequest[]; claim: ClaimJobsRequest }): Promise<{ settled: SettleOutcome[]; claimed: ClaimedJob[] }> {
+  async settleAndClaim(req: SettleAndClaimRequest): Promise<SettleAndClaimResult> {
     return this.#call('settleAndClaim', (c) =>
       c.write(() => ({ settled: settleInTransaction(c, req.settles, req.claim.now), claimed: claimInTransaction(c, req.claim) })),
     );
@@ -189,15 +204,15 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('retryJob', (c) => retryJob(c, req));
   }
 
-  async promoteDueJobs(req: { now: number; limit: number }): Promise<number> {
+  async promoteDueJobs(req: DueBatchRequest): Promise<number> {
     return this.#call('promoteDueJobs', (c) => promoteDueJobs(c, req));
   }
 
-  async findExpiredLeases(req: { now: number; limit: number }): Promise<ExpiredLease[]> {
+  async findExpiredLeases(req: DueBatchRequest): Promise<ExpiredLease[]> {
     return this.#call('findExpiredLeases', (c) => findExpiredLeases(c, req));
   }
 
-  async pruneJobs(req: { finishedBefore: number; limit: number }): Promise<number> {
+  async pruneJobs(req: PruneJobsRequest): Promise<number> {
     return this.#call('pruneJobs', (c) => pruneJobs(c, req));
   }
 
@@ -209,7 +224,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('deleteJob', (c) => deleteJob(c, req));
   }
 
-  async getJob(req: { id: string; orgId: string | null }): Promise<Job | null> {
+  async getJob(req: GetJobRequest): Promise<Job | null> {
     return this.#call('getJob', (c) => getJob(c, req));
   }
 
@@ -224,7 +239,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     });
   }
 
-  async getRateWindow(req: { type: string; orgId: string | null; since: number }): Promise<{ starts: number; oldest: number | null }> {
+  async getRateWindow(req: RateWindowRequest): Promise<RateWindow> {
     return this.#call('getRateWindow', (c) => {
       const row = req.orgId === null
         ? c.get<{ n: number; oldest: number | null }>({ sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`, parameters: [req.type, req.since] })
@@ -244,11 +259,11 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('nextDueAt', (c) => nextDueAt(c));
   }
 
-  async collectMetrics(req: { orgId: string | null; since: number; now: number }): Promise<Metrics> {
+  async collectMetrics(req: CollectMetricsRequest): Promise<Metrics> {
     return this.#call('collectMetrics', (c) => collectMetrics(c, req));
   }
 
-  async readEvents(req: { after: EventCursor | null; limit: number }): Promise<{ events: StoreEvent[]; cursor: EventCursor; cursors?: EventCursor[] }> {
+  async readEvents(req: ReadEventsRequest): Promise<ReadEventsResult> {
     return this.#call('readEvents', (c) => readEvents(c, req));
   }
 
@@ -257,11 +272,11 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('loadSchedules', (c) => loadSchedules(c));
   }
 
-  async updateSchedule(req: { name: string; enabled: boolean; actorId: string; now: number }): Promise<void> {
+  async updateSchedule(req: UpdateScheduleRequest): Promise<void> {
     this.#call('updateSchedule', (c) => updateSchedule(c, req));
   }
 
-  async advanceSchedule(req: { name: string; cursorAt: number; lastRunAt: number | null; lastJobId: string | null; now: number }): Promise<void> {
+  async advanceSchedule(req: AdvanceScheduleRequest): Promise<void> {
     this.#call('advanceSchedule', (c) => advanceSchedule(c, req));
   }
 
@@ -281,7 +296,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#watcher?.status ?? { watching: false, wakes: 0 };
   }
 
-  async acquireLeadership(req: { name: string; ownerId: string; now: number; ttlMs: number }): Promise<boolean> {
+  async acquireLeadership(req: AcquireLeadershipRequest): Promise<boolean> {
     return this.#call('acquireLeadership', (c) => acquireLeadership(c, req));
   }
 }

@@ -23,7 +23,7 @@ import type { ClaimedJob, ClaimJobsRequest, SettleRequest, StorageAdapter } from
 import { JobRunner } from './job-runner.js';
 import { IsolationPool } from '../isolation/isolation-pool.js';
 import { LeaseKeeper, type LeasedAttempt } from './lease-keeper.js';
-import { PREFETCH_MAX_WAIT_FRACTION, PrefetchBuffer } from './prefetch-buffer.js';
+import { MAX_JOBS_PER_TRANSACTION, PREFETCH_MAX_WAIT_FRACTION, PrefetchBuffer } from './prefetch-buffer.js';
 import { SettlePath } from './settle-path.js';
 
 /** Options of the loop, taken from the engine's options. */
@@ -79,6 +79,7 @@ export class DispatchLoop {
       storage: options.storage,
       clock: options.clock,
       reportError: options.reportError,
+      maxBatch: MAX_JOBS_PER_TRANSACTION,
       claimAlong: {
         begin: () => {
           if (this.#state !== 'running') return null;
@@ -226,7 +227,8 @@ export class DispatchLoop {
     const { registry, clock, workerId, leaseMs, fairness, concurrency } = this.#o;
     const limits = registry.claimLimits();
     const depth = limits.length > 0 ? 0 : this.#buffer.depth();
-    const limit = concurrency + depth - this.#busy - this.#buffer.size - this.#reserved;
+    const room = concurrency + depth - this.#busy - this.#buffer.size - this.#reserved;
+    const limit = Math.min(room, MAX_JOBS_PER_TRANSACTION);
     return { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs, fairness, ...(limits.length > 0 ? { limits } : {}) };
   }
 

@@ -25,6 +25,11 @@ export const SHORT_HANDLER_MS = 20;
 const WARM_UP_SAMPLES = 8;
 /** Prefetch depth: this many jobs beyond the free slots, and at least {@link MIN_DEPTH}. */
 const MIN_DEPTH = 32;
+/**
+ * Most jobs one claim takes, and most settles one batch carries: one transaction runs in the
+ * host's thread (SQLite), so its size bounds how long it holds the event loop.
+ */
+export const MAX_JOBS_PER_TRANSACTION = 32;
 /** A prefetched job still waiting after this fraction of `leaseMs` is handed back. */
 export const PREFETCH_MAX_WAIT_FRACTION = 1 / 3;
 

@@ -68,6 +68,8 @@ export interface EngineCore {
   insertOne(job: NewJob, actorId: string): Promise<InsertOutcome>;
   /** Aborts the attempt of `jobId` if it runs in this process. */
   abortLocal(jobId: string): void;
+  /** Resolves when every claim this engine sent to the store before the call is back. */
+  claimsSentBefore(): Promise<void>;
   /** Calls `fn` once when the engine begins to stop; returns an unsubscribe function. */
   onStop(fn: () => void): () => void;
   /** The engine's lease length and whether it is a worker, for `explain()`. */
@@ -334,6 +336,8 @@ export class JobClient<T extends AnyJobType = any> {
     const valid = c.registry.validateChange(name, changes);
     await c.storage.updateJobTypeSettings({ ...valid, actorId: this.actor.userId, now: c.clock.now() });
     c.registry.applyOverrides(await c.storage.loadJobTypeSettings());
+    // In force on this engine when this resolves: no claim built with the old settings is left.
+    await c.claimsSentBefore();
     return c.registry.info(valid.name);
   }
 

@@ -216,6 +216,7 @@ export class JobEngine<T extends AnyJobType = any> {
       },
       insertOne: (job, actorId) => engine.#insertQueue.add({ job, actorId }),
       abortLocal: (jobId) => engine.#loop?.abortLocal(jobId, 'canceled'),
+      claimsSentBefore: async () => engine.#loop?.claimsSentBefore(),
       leaseMs,
       worker: o.worker !== false,
       onStop: (fn) => {
@@ -368,9 +369,13 @@ export class JobEngine<T extends AnyJobType = any> {
     if (this.#state !== 'started') return;
     this.#pollTimer = this.#clock.setTimeout(() => {
       this.#pollTimer = null;
+      // An updateJobType that lands while this read is in flight has applied newer settings.
+      const generation = this.#registry.generation;
       this.#pollRun = this.#storage
         .loadJobTypeSettings()
-        .then((s) => this.#registry.applyOverrides(s))
+        .then((s) => {
+          if (this.#registry.generation === generation) this.#registry.applyOverrides(s);
+        })
         .catch((error: unknown) => this.#emitter.safeEmit('engine:error', { error, source: 'registry' }))
         .finally(() => {
           this.#pollRun = null;

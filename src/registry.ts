@@ -16,6 +16,7 @@ export class JobRegistry {
   #overrides: Record<string, Partial<JobTypeSettings>> = {};
   #infoCache = new Map<string, JobTypeInfo>();
   #limitsCache: readonly ClaimTypeLimits[] | null = null;
+  #generation = 0;
 
   readonly #implemented: string[] = [];
 
@@ -117,6 +118,11 @@ export class JobRegistry {
     return this.names().map((n) => this.info(n));
   }
 
+  /** Counts `applyOverrides` calls, so a reload that began before an update can tell it is stale. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Replaces the stored overrides (unknown names are kept but unused). Invalid stored values are ignored. */
   applyOverrides(overrides: Record<string, Partial<JobTypeSettings>>): void {
     const clean: Record<string, Partial<JobTypeSettings>> = {};
@@ -125,6 +131,7 @@ export class JobRegistry {
       if (parsed.success) clean[name] = parsed.data;
     }
     this.#overrides = clean;
+    this.#generation++;
     this.#infoCache.clear();
     this.#limitsCache = null;
   }

@@ -64,6 +64,8 @@ export class DispatchLoop {
   #exhausted = false;
   /** Room promised to claims in flight (claim loop or settle path); see the module comment. */
   #reserved = 0;
+  /** Claims sent to the store and not back yet (either path), each resolved when it is. */
+  readonly #claimsInFlight = new Map<ClaimJobsRequest, { back: Promise<void>; done(): void }>();
   #idleWaiters: (() => void)[] = [];
   /** When a claim last succeeded (epoch ms, engine clock), for `engine.health()`. */
   #lastClaimAt: number | null = null;
@@ -86,10 +88,12 @@ export class DispatchLoop {
           const request = this.#claimRequest();
           if (request.limit <= 0) return null;
           this.#reserved += request.limit;
+          this.#sent(request);
           return request;
         },
         end: async (request, claimed) => {
           this.#reserved -= request.limit;
+          this.#back(request);
           if (claimed === null) return;
           this.#lastClaimAt = options.clock.now();
           if (claimed.length < request.limit) this.#exhausted = true;
@@ -151,6 +155,26 @@ export class DispatchLoop {
         } else this.#notifyIdle();
       });
     });
+  }
+
+  /**
+   * Resolves when every claim sent to the store before this call is back. A settings change
+   * waits for it: a claim built with the old limits must not reach the store after the caller,
+   * told the change is in force, submits new jobs (they would be claimed under the old limits).
+   */
+  async claimsSentBefore(): Promise<void> {
+    await Promise.all([...this.#claimsInFlight.values()].map((c) => c.back));
+  }
+
+  #sent(request: ClaimJobsRequest): void {
+    let done!: () => void;
+    const back = new Promise<void>((resolve) => (done = resolve));
+    this.#claimsInFlight.set(request, { back, done });
+  }
+
+  #back(request: ClaimJobsRequest): void {
+    this.#claimsInFlight.get(request)?.done();
+    this.#claimsInFlight.delete(request);
   }
 
   /** Aborts the local attempt of `jobId`, if this process runs it (fast path of cancel). */
@@ -240,16 +264,19 @@ export class DispatchLoop {
       if (request.limit <= 0 || this.#state !== 'running') return; // a finishing attempt wakes us
       let claimed;
       this.#reserved += request.limit;
+      this.#sent(request);
       try {
         claimed = await storage.claimJobs(request);
         this.#lastClaimAt = clock.now();
       } catch (error) {
         this.#reserved -= request.limit;
+        this.#back(request);
         this.#o.reportError(error, 'claim');
         this.#sleep(this.#o.pollIntervalMs);
         return;
       }
       this.#reserved -= request.limit;
+      this.#back(request);
       await this.#admit(claimed);
       if (this.#state !== 'running') return;
       if (claimed.length < request.limit) {

@@ -136,7 +136,8 @@ export interface ClaimTypeLimits {
   concurrencyPerOrg: number | null;
   /**
    * At most `max` attempts START (are claimed) in any `perMs` ending at the claim's `now`, for
-   * the type or per org; counted from the jobs' `started_at` (null: no limit).
+   * the type or per org; every start counts, also a second start of one job in the window
+   * (the built-in stores keep a start log, see sql/claim-plan.ts `startsToLog`; null: no limit).
    */
   rateLimit?: RateLimit | null;
 }
@@ -560,8 +561,8 @@ export interface StorageAdapter {
    */
   getLease?(req: { jobId: string }): Promise<LeaseInfo | null>;
   /**
-   * Optional (MAY be omitted). When present it MUST return the starts a rate limit counts: jobs
-   * of `type` (and `orgId` when given) whose `started_at >= since`, and the earliest of them.
+   * Optional (MAY be omitted). When present it MUST return the starts a rate limit counts:
+   * claims of `type` (and `orgId` when given) at or after `since`, and the earliest of them.
    * `explain()` reports when the window resets.
    */
   getRateWindow?(req: RateWindowRequest): Promise<RateWindow>;

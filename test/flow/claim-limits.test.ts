@@ -85,6 +85,26 @@ for (const kind of storeKinds()) {
       expect(await at(T0 + 2000)).toBe(3);
     });
 
+    it.each(['type', 'org'] as const)('a job that starts again inside the window (a fast retry) counts each start (scope %s)', async (scope) => {
+      kind.fresh();
+      const s = await store();
+      const [a] = await insert(s, 1);
+      const limits = [limit('email', { rateLimit: { max: 2, perMs: 1000, scope } })];
+      const [first] = await s.claimJobs(req('w1', 1, { limits }));
+      expect(first?.job.id).toBe(a);
+      // It fails at once and is retried with no backoff: queued again inside the window.
+      await s.settleJobs({
+        settles: [{ jobId: a!, attempt: first!.attempt, outcome: { kind: 'failed', retryAt: T0 + 1, error: { message: 'flaky', type: 'transient' } }, actorId: 'w1' }],
+        now: T0 + 1,
+      });
+      const again = await s.claimJobs(req('w1', 1, { limits, now: T0 + 2 }));
+      expect(again.map((c) => c.job.id)).toEqual([a]); // second start: 2 of 2 used
+      const [b] = await insert(s, 1);
+      expect(await s.claimJobs(req('w1', 10, { limits, now: T0 + 3 }))).toHaveLength(0); // b must wait
+      expect(await s.getRateWindow!({ type: 'email', orgId: scope === 'org' ? 'acme' : null, since: T0 + 3 - 1000 + 1 })).toEqual({ starts: 2, oldest: T0 });
+      expect((await s.claimJobs(req('w1', 10, { limits, now: T0 + 1000 }))).map((c) => c.job.id)).toEqual([b]); // the first start left the window
+    });
+
     it('a rate limit with scope org caps starts per org', async () => {
       kind.fresh();
       const s = await store();

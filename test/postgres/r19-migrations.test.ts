@@ -34,7 +34,7 @@ describe.skipIf(!PG_URL)(`R19 concurrent migrations ${PG_URL ? '' : SKIP_REASON}
       const tables = await adminQuery<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename`, [schema]);
       expect(tables.map((t) => t.tablename)).toEqual([
         'job_dependencies', 'job_history', 'job_progress_events', 'job_type_audit', 'job_type_settings',
-        'jobs', 'jobwing_leadership', 'jobwing_migrations', 'jobwing_schedules', 'schedule_audit',
+        'jobs', 'jobwing_leadership', 'jobwing_migrations', 'jobwing_schedules', 'rate_limit_starts', 'schedule_audit',
       ]);
     } finally {
       for (const c of children) c.kill();

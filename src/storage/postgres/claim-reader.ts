@@ -3,7 +3,8 @@
  * the partial indexes of migration 4 (`jobs_running_idx`, `jobs_fair_idx`,
  * `jobs_org_queued_idx`), and the lock that serializes claims of capped types.
  */
-import type { AsyncClaimReader, Candidate } from '../sql/claim-plan.js';
+import type { AsyncClaimReader, Candidate, StartLogWrite } from '../sql/claim-plan.js';
+import type { RateWindow } from '../adapter.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
 
@@ -11,16 +12,38 @@ type Row = { seq: string | number; type: string; org_id: string; priority_rank: 
 const toCandidate = (r: Row): Candidate => ({ seq: Number(r.seq), type: r.type, orgId: r.org_id, priorityRank: Number(r.priority_rank), runAt: Number(r.run_at) });
 const COLS = 'seq, type, org_id, priority_rank, run_at';
 
+/** Starts in the start log of `type` (of `orgId` when given) at or after `since`, and the earliest. */
+export async function pgRateWindow(conn: PgConnection | PgTx, n: PgNames, type: string, orgId: string | null, since: number): Promise<RateWindow> {
+  // Two texts, not `($2 IS NULL OR org_id = $2)`: see nextOrg below.
+  const [row] = orgId === null
+    ? await conn.query<{ n: string; oldest: string | null }>(raw(`SELECT count(*) AS n, min(at) AS oldest FROM ${n.rateStarts} WHERE type = $1 AND at >= $2`, type, since), { prepare: true })
+    : await conn.query<{ n: string; oldest: string | null }>(
+        raw(`SELECT count(*) AS n, min(at) AS oldest FROM ${n.rateStarts} WHERE type = $1 AND at >= $2 AND org_id = $3`, type, since, orgId),
+        { prepare: true },
+      );
+  return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
+}
+
+/** Writes a claim's start log entries (see startsToLog), in the claim's transaction. */
+export async function pgLogStarts(conn: PgConnection | PgTx, n: PgNames, write: StartLogWrite | null): Promise<void> {
+  if (write === null) return;
+  for (const p of write.prune) await conn.query(raw(`DELETE FROM ${n.rateStarts} WHERE type = $1 AND at < $2`, p.type, p.before), { prepare: true });
+  await conn.query(
+    raw(
+      `INSERT INTO ${n.rateStarts} (type, org_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`,
+      write.entries.map((e) => e.type),
+      write.entries.map((e) => e.orgId),
+      write.entries.map((e) => e.at),
+    ),
+    { prepare: true },
+  );
+}
+
 /** A reader over `conn` (a transaction when counts must be current under the limit lock). */
 export function pgClaimReader(conn: PgConnection | PgTx, n: PgNames): AsyncClaimReader {
   const q = <R>(sql: string, ...params: unknown[]) => conn.query<R>(raw(sql, ...params), { prepare: true });
   return {
-    countStarts: async (type, orgId, since) => {
-      const [row] = orgId === null
-        ? await q<{ n: string }>(`SELECT count(*) AS n FROM ${n.jobs} WHERE type = $1 AND started_at >= $2`, type, since)
-        : await q<{ n: string }>(`SELECT count(*) AS n FROM ${n.jobs} WHERE type = $1 AND org_id = $2 AND started_at >= $3`, type, orgId, since);
-      return Number(row?.n ?? 0);
-    },
+    countStarts: async (type, orgId, since) => (await pgRateWindow(conn, n, type, orgId, since)).starts,
     countRunning: async (type, orgId) => {
       const [row] = orgId === null
         ? await q<{ n: string }>(`SELECT count(*) AS n FROM ${n.jobs} WHERE status = 'running' AND type = $1`, type)

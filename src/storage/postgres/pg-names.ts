@@ -49,6 +49,8 @@ export interface PgNames {
   readonly jobTypeAudit: string;
   readonly leadership: string;
   readonly migrations: string;
+  /** The start log rate limits count (migration 6). */
+  readonly rateStarts: string;
   /** Shared sequence of history and progress rows (the event tail's order). */
   readonly eventSeq: string;
   /** The `read_events` function (see `queries-events.ts`). */
@@ -80,6 +82,7 @@ export function pgNames(schema: string): PgNamesWithoutBuilder {
     jobTypeAudit: `${s}.job_type_audit`,
     leadership: `${s}.jobwing_leadership`,
     migrations: `${s}.jobwing_migrations`,
+    rateStarts: `${s}.rate_limit_starts`,
     eventSeq: `${s}.event_seq`,
     readEventsFn: `${s}.read_events`,
     claimCandidatesFn: `${s}.claim_candidates`,

@@ -58,6 +58,7 @@ import { loadQueryBuilder, pgNames, withQueryBuilder, type PgNames, type PgNames
 import { parsePostgresStorageOptions, type PostgresStorageOptions, type ResolvedPostgresStorageOptions } from './pg-options.js';
 import { cancelJob, retryJob } from './queries-cancel-retry.js';
 import { claimJobs, nextDueAt, promoteDueJobs } from './queries-claim.js';
+import { pgRateWindow } from './claim-reader.js';
 import { readEvents } from './queries-events.js';
 import { insertJobs } from './queries-insert.js';
 import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './queries-job-types.js';
@@ -340,17 +341,7 @@ class PostgresStorage implements PostgresStorageAdapter {
   }
 
   async getRateWindow(req: RateWindowRequest): Promise<RateWindow> {
-    return this.#call(
-      'getRateWindow',
-      async (c) => {
-        const [row] = await c.query<{ n: string; oldest: string | null }>({
-          sql: `SELECT count(*) AS n, min(started_at) AS oldest FROM ${this.#names.jobs} WHERE type = $1 AND ($2::text IS NULL OR org_id = $2::text) AND started_at >= $3`,
-          parameters: [req.type, req.orgId, req.since],
-        });
-        return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
-      },
-      { read: true },
-    );
+    return this.#call('getRateWindow', (c) => pgRateWindow(c, this.#names, req.type, req.orgId, req.since), { read: true });
   }
 
   async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {

@@ -13,8 +13,8 @@ import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
 import { SYSTEM_ACTOR } from './transitions.js';
-import { needsPlan, planClaimAsync, type FairnessCursor } from '../sql/claim-plan.js';
-import { lockLimitedTypes, pgClaimReader } from './claim-reader.js';
+import { needsPlan, planClaimAsync, startsToLog, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
+import { lockLimitedTypes, pgClaimReader, pgLogStarts } from './claim-reader.js';
 
 /** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
 export const PROMOTE_BATCH = 1000;
@@ -138,9 +138,14 @@ export async function claimJobs(conn: PgConnection | PgTx, n: PgNames, req: Clai
     // Capped types: plan and claim in one transaction under their locks (see lockLimitedTypes).
     const capped = (req.limits ?? []).filter((l) => !l.paused && (l.concurrency !== null || l.concurrencyPerOrg !== null || l.rateLimit)).map((l) => l.type);
     if (capped.length === 0) return plannedClaim(conn, n, req);
-    if ('transaction' in conn) return conn.transaction((tx) => lockLimitedTypes(tx, n, capped).then(() => plannedClaim(tx, n, req)));
-    await lockLimitedTypes(conn, n, capped);
-    return plannedClaim(conn, n, req);
+    const claimLogged = async (tx: PgConnection | PgTx) => {
+      await lockLimitedTypes(tx, n, capped);
+      const r = await plannedClaim(tx, n, req);
+      await pgLogStarts(tx, n, startsToLog(req, r.claimed));
+      return r;
+    };
+    if ('transaction' in conn) return conn.transaction(claimLogged);
+    return claimLogged(conn);
   }
   return plainClaim(conn, n, req);
 }
@@ -156,9 +161,17 @@ async function plainClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsR
 async function plannedClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
   let cursor = cursors.get(n);
   if (!cursor) cursors.set(n, (cursor = new Map()));
+  // Promote first: the plan picks among queued jobs, so a job due now (a retry, a snooze) must
+  // be queued when it looks, or it waits for the next claim (up to pollIntervalMs).
+  const promoted = await promoteDueJobs(conn, n, { now: req.now, limit: PROMOTE_BATCH });
   const plan = await planClaimAsync(pgClaimReader(conn, n), req, cursor);
+  if (plan.kind === 'none') return { claimed: [], promoted };
+  const result = await plannedClaimOf(conn, n, req, plan);
+  return { claimed: result.claimed, promoted: promoted + result.promoted };
+}
+
+async function plannedClaimOf(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest, plan: ClaimPlan & { kind: 'fast' | 'seqs' }): Promise<ClaimResult> {
   if (plan.kind === 'fast') return plainClaim(conn, n, { ...req, types: plan.types });
-  if (plan.kind === 'none') return plainClaim(conn, n, { ...req, limit: 0 }); // still promotes due jobs
   let sql = seqStatements.get(n);
   if (sql === undefined) seqStatements.set(n, (sql = claimSql(n, true)));
   const params = claimParams({ ...req, types: [], limit: plan.seqs.length });
@@ -173,7 +186,7 @@ async function plannedClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJob
  * `promoteDueJobs`: up to `limit` due scheduled/retrying jobs → queued, with history, in one
  * statement.
  */
-export async function promoteDueJobs(conn: PgConnection, n: PgNames, req: DueBatchRequest): Promise<number> {
+export async function promoteDueJobs(conn: PgConnection | PgTx, n: PgNames, req: DueBatchRequest): Promise<number> {
   if (req.limit <= 0) return 0;
   const [row] = await conn.query<{ promoted: number }>(
     raw(

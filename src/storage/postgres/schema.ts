@@ -208,6 +208,18 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
       `CREATE INDEX schedule_audit_name_idx ON ${n.schema}.schedule_audit (name, seq)`,
     ],
   },
+  {
+    version: 6,
+    name: 'rate limits count a start log, not the jobs',
+    up: (n) => [
+      // One row per claim of a rate-limited type (claim-plan.ts, startsToLog): a job that starts
+      // twice in a window counts twice, which `started_at` (the latest start only) could not say.
+      `CREATE TABLE ${n.rateStarts} (type text NOT NULL, org_id text NOT NULL, at bigint NOT NULL)`,
+      `CREATE INDEX rate_limit_starts_idx ON ${n.rateStarts} (type, at, org_id)`,
+      // Its only reader moved to the log; every claim of every type wrote an entry into it.
+      `DROP INDEX ${n.schema}.jobs_started_idx`,
+    ],
+  },
 ];
 
 /**

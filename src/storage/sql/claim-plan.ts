@@ -13,9 +13,11 @@
  * With fairness 'none': claim order (priority, runAt, seq), skipping held-back jobs.
  * Held back (skipped, left `queued`): paused types, types at `concurrency` or at their rate
  * limit (scope 'type'), (type, org) pairs at `concurrencyPerOrg` or their rate limit (scope
- * 'org'). Starts are counted from `started_at` over the window ending at the claim's `now`.
+ * 'org'). Starts are counted over the window ending at the claim's `now`, from the start log
+ * ({@link startsToLog}): one entry per claim of a rate-limited type, so a job that starts
+ * twice inside a window (a fast retry) counts twice.
  */
-import type { ClaimJobsRequest, ClaimTypeLimits } from '../adapter.js';
+import type { ClaimedJob, ClaimJobsRequest, ClaimTypeLimits } from '../adapter.js';
 
 /** A queued job as the plan sees it. */
 export interface Candidate {
@@ -270,4 +272,31 @@ function* planFair(req: ClaimJobsRequest, types: string[], cursor: FairnessCurso
     }
     if (lastServed !== undefined) cursor.set(rank, lastServed);
   }
+}
+
+/** What a claim writes to the start log, inside its transaction. */
+export interface StartLogWrite {
+  /** One entry per claimed job of a rate-limited type, at the claim's `now`. */
+  entries: { type: string; orgId: string; at: number }[];
+  /**
+   * Per rate-limited type claimed: entries older than this go. Two windows back, not one: a
+   * process whose clock runs a little behind still sees every start of its window.
+   */
+  prune: { type: string; before: number }[];
+}
+
+/**
+ * The start log entries of a claim (the log rate limits count, see the module comment). Only
+ * types with a rate limit are logged, so unlimited types pay nothing; the log of a type is
+ * trimmed each time it grows, so it holds about `2 × max` entries per type (or type and org).
+ */
+export function startsToLog(req: ClaimJobsRequest, claimed: readonly ClaimedJob[]): StartLogWrite | null {
+  if (claimed.length === 0 || req.limits === undefined) return null;
+  const windows = new Map<string, number>();
+  for (const l of req.limits) if (l.rateLimit) windows.set(l.type, l.rateLimit.perMs);
+  if (windows.size === 0) return null;
+  const entries = claimed.filter((c) => windows.has(c.job.type)).map((c) => ({ type: c.job.type, orgId: c.job.orgId, at: req.now }));
+  if (entries.length === 0) return null;
+  const prune = [...new Set(entries.map((e) => e.type))].map((type) => ({ type, before: req.now - 2 * windows.get(type)! }));
+  return { entries, prune };
 }

@@ -1,9 +1,10 @@
 /**
  * The indexed lookups the flow-control claim plan (sql/claim-plan.ts) needs, on SQLite.
  * Each is a seek or a bounded range of a partial index (migration 4): `jobs_running_idx`
- * counts running attempts, `jobs_fair_idx` walks orgs and their queued jobs per type and level.
+ * counts running attempts, `jobs_fair_idx` walks orgs and their queued jobs per type and level;
+ * rate limits count the start log (migration 6), which the claim writes with {@link logStarts}.
  */
-import type { Candidate, ClaimReader } from '../sql/claim-plan.js';
+import type { Candidate, ClaimReader, StartLogWrite } from '../sql/claim-plan.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
 const COUNT_TYPE = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_running_idx WHERE status = 'running' AND type = ?`;
@@ -21,8 +22,18 @@ const CLAIM_ORDER = `SELECT seq, type, org_id, priority_rank, run_at FROM jobs I
 const ANY_ORG = `SELECT org_id FROM jobs INDEXED BY jobs_org_queued_idx WHERE status = 'queued' ORDER BY org_id LIMIT 1`;
 const OTHER_ORG = `SELECT 1 AS x FROM jobs INDEXED BY jobs_org_queued_idx WHERE status = 'queued' AND org_id > ? LIMIT 1`;
 
-const STARTS_TYPE = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`;
-const STARTS_ORG = `SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`;
+// Rate limits: a range of the start log (migration 6), org read from the index.
+export const STARTS_TYPE = `SELECT COUNT(*) AS n, MIN(at) AS oldest FROM rate_limit_starts INDEXED BY rate_limit_starts_idx WHERE type = ? AND at >= ?`;
+export const STARTS_ORG = `SELECT COUNT(*) AS n, MIN(at) AS oldest FROM rate_limit_starts INDEXED BY rate_limit_starts_idx WHERE type = ? AND at >= ? AND org_id = ?`;
+const LOG_START = `INSERT INTO rate_limit_starts (type, org_id, at) VALUES (?, ?, ?)`;
+const TRIM_STARTS = `DELETE FROM rate_limit_starts WHERE type = ? AND at < ?`;
+
+/** Writes a claim's start log entries (see startsToLog). Call inside the claim's transaction. */
+export function logStarts(conn: SqliteConnection, write: StartLogWrite | null): void {
+  if (write === null) return;
+  for (const p of write.prune) conn.run(raw(TRIM_STARTS, p.type, p.before));
+  for (const e of write.entries) conn.run(raw(LOG_START, e.type, e.orgId, e.at));
+}
 
 type Row = { seq: number; type: string; org_id: string; priority_rank: number; run_at: number };
 const toCandidate = (r: Row): Candidate => ({ seq: Number(r.seq), type: r.type, orgId: r.org_id, priorityRank: Number(r.priority_rank), runAt: Number(r.run_at) });
@@ -31,7 +42,7 @@ const toCandidate = (r: Row): Candidate => ({ seq: Number(r.seq), type: r.type, 
 export function sqliteClaimReader(conn: SqliteConnection): ClaimReader {
   return {
     countStarts: (type, orgId, since) =>
-      Number(conn.get<{ n: number }>(orgId === null ? raw(STARTS_TYPE, type, since) : raw(STARTS_ORG, type, orgId, since))?.n ?? 0),
+      Number(conn.get<{ n: number }>(orgId === null ? raw(STARTS_TYPE, type, since) : raw(STARTS_ORG, type, since, orgId))?.n ?? 0),
     countRunning: (type, orgId) =>
       Number(conn.get<{ n: number }>(orgId === null ? raw(COUNT_TYPE, type) : raw(COUNT_ORG, type, orgId))?.n ?? 0),
     nextOrg: (type, rank, after) =>

@@ -8,8 +8,8 @@ import type { ClaimedJob, ClaimJobsRequest, DueBatchRequest } from '../adapter.j
 import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
-import { needsPlan, planClaimSync, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
-import { sqliteClaimReader } from './claim-reader.js';
+import { needsPlan, planClaimSync, startsToLog, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
+import { logStarts, sqliteClaimReader } from './claim-reader.js';
 
 /** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
 export const PROMOTE_BATCH = 1000;
@@ -96,7 +96,9 @@ export function claimInTransaction(conn: SqliteConnection, req: ClaimJobsRequest
   }
   if (rows.length === 0) return [];
   conn.run(raw(CLAIM_HISTORY, req.now, `engine:${req.workerId}`, JSON.stringify(rows.map((r) => r.seq))));
-  return rows.map(rowToClaimed);
+  const claimed = rows.map(rowToClaimed);
+  logStarts(conn, startsToLog(req, claimed));
+  return claimed;
 }
 
 function cursorOf(conn: SqliteConnection): FairnessCursor {

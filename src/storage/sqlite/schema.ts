@@ -195,6 +195,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX schedule_audit_name_idx ON schedule_audit (name, seq)`,
     ],
   },
+  {
+    version: 6,
+    name: 'rate limits count a start log, not the jobs',
+    up: [
+      // One row per claim of a rate-limited type (claim-plan.ts, startsToLog): a job that starts
+      // twice in a window counts twice, which `started_at` (the latest start only) could not say.
+      `CREATE TABLE rate_limit_starts (type TEXT NOT NULL, org_id TEXT NOT NULL, at INTEGER NOT NULL)`,
+      `CREATE INDEX rate_limit_starts_idx ON rate_limit_starts (type, at, org_id)`,
+      // Its only reader moved to the log; every claim of every type wrote an entry into it.
+      `DROP INDEX jobs_started_idx`,
+    ],
+  },
 ];
 
 /** Version of the newest migration this code knows. */

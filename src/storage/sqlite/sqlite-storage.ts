@@ -61,7 +61,8 @@ import { pruneJobs, pruneProgressEvents } from './queries-prune.js';
 import { getJob, listHistory, listJobs } from './queries-read.js';
 import { settleInTransaction, settleJobs } from './queries-settle.js';
 import { applySqliteMigrations } from './schema.js';
-import { SqliteConnection } from './sqlite-connection.js';
+import { raw, SqliteConnection } from './sqlite-connection.js';
+import { STARTS_ORG, STARTS_TYPE } from './claim-reader.js';
 import { parseSqliteStorageOptions, type ResolvedSqliteStorageOptions, type SqliteStorageOptions } from './sqlite-options.js';
 import { WalWatcher, type WalWatchStatus } from './wal-watcher.js';
 
@@ -241,12 +242,7 @@ class SqliteStorage implements SqliteStorageAdapter {
 
   async getRateWindow(req: RateWindowRequest): Promise<RateWindow> {
     return this.#call('getRateWindow', (c) => {
-      const row = req.orgId === null
-        ? c.get<{ n: number; oldest: number | null }>({ sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND started_at >= ?`, parameters: [req.type, req.since] })
-        : c.get<{ n: number; oldest: number | null }>({
-            sql: `SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM jobs INDEXED BY jobs_started_idx WHERE type = ? AND org_id = ? AND started_at >= ?`,
-            parameters: [req.type, req.orgId, req.since],
-          });
+      const row = c.get<{ n: number; oldest: number | null }>(req.orgId === null ? raw(STARTS_TYPE, req.type, req.since) : raw(STARTS_ORG, req.type, req.since, req.orgId));
       return { starts: Number(row?.n ?? 0), oldest: row?.oldest == null ? null : Number(row.oldest) };
     });
   }

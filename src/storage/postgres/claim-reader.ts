@@ -10,7 +10,6 @@ import type { PgNames } from './pg-names.js';
 
 type Row = { seq: string | number; type: string; org_id: string; priority_rank: number; run_at: string | number };
 const toCandidate = (r: Row): Candidate => ({ seq: Number(r.seq), type: r.type, orgId: r.org_id, priorityRank: Number(r.priority_rank), runAt: Number(r.run_at) });
-const COLS = 'seq, type, org_id, priority_rank, run_at';
 
 /** Starts in the start log of `type` (of `orgId` when given) at or after `since`, and the earliest. */
 export async function pgRateWindow(conn: PgConnection | PgTx, n: PgNames, type: string, orgId: string | null, since: number): Promise<RateWindow> {
@@ -61,16 +60,15 @@ export function pgClaimReader(conn: PgConnection | PgTx, n: PgNames): AsyncClaim
           );
       return row?.org_id ?? null;
     },
+    // Both walks are functions that never sort (migration 7): see schema.ts for why.
     orgJobs: async (type, rank, orgId, after, limit) =>
       (await q<Row>(
-        `SELECT ${COLS} FROM ${n.jobs} WHERE status = 'queued' AND type = $1 AND priority_rank = $2 AND org_id = $3 AND (run_at, seq) > ($4::bigint, $5::bigint)
-         ORDER BY run_at, seq LIMIT $6`,
+        `SELECT * FROM ${n.orgJobsFn}($1, $2::int, $3, $4::bigint, $5::bigint, $6::int)`,
         type, rank, orgId, after?.runAt ?? -Number.MAX_SAFE_INTEGER, after?.seq ?? -1, limit,
       )).map(toCandidate),
     claimOrder: async (types, after, limit) =>
       (await q<Row>(
-        `SELECT ${COLS} FROM ${n.jobs} WHERE status = 'queued' AND type = ANY($1::text[]) AND (priority_rank, run_at, seq) > ($2::int, $3::bigint, $4::bigint)
-         ORDER BY priority_rank, run_at, seq LIMIT $5`,
+        `SELECT * FROM ${n.claimOrderFn}($1::text[], $2::int, $3::bigint, $4::bigint, $5::int)`,
         [...types], after?.priorityRank ?? -1, after?.runAt ?? -Number.MAX_SAFE_INTEGER, after?.seq ?? -1, limit,
       )).map(toCandidate),
     severalOrgsQueued: async () => {

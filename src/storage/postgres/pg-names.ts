@@ -57,6 +57,9 @@ export interface PgNames {
   readonly readEventsFn: string;
   /** The `claim_candidates` function (see schema.ts). */
   readonly claimCandidatesFn: string;
+  /** The `org_jobs` and `claim_order` functions: the claim plan's walks (schema.ts, migration 7). */
+  readonly orgJobsFn: string;
+  readonly claimOrderFn: string;
   /** The `require_transaction` function (see schema.ts). */
   readonly requireTransactionFn: string;
   /** LISTEN/NOTIFY channel of this store: the schema name. */
@@ -87,6 +90,8 @@ export function pgNames(schema: string): PgNamesWithoutBuilder {
     readEventsFn: `${s}.read_events`,
     claimCandidatesFn: `${s}.claim_candidates`,
     requireTransactionFn: `${s}.require_transaction`,
+    orgJobsFn: `${s}.org_jobs`,
+    claimOrderFn: `${s}.claim_order`,
     channel: schema,
   });
 }

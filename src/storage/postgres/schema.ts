@@ -220,6 +220,29 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
       `DROP INDEX ${n.schema}.jobs_started_idx`,
     ],
   },
+  {
+    version: 7,
+    name: 'flow-control claim walks as functions that never sort',
+    up: (n) => [
+      // The claim plan's two walks. On a young table (no ANALYZE yet) the planner sorted every
+      // queued job instead of reading an index in order: 16 ms (org walk, via
+      // jobs_org_queued_idx) and 55 ms (claim order, via jobs_fair_idx) at 50,000 queued, where
+      // the ordered index reads take 0.1 ms. Like claim_candidates, they run without sorts.
+      `CREATE FUNCTION ${n.orgJobsFn}(p_type text, p_rank integer, p_org text, p_run_at bigint, p_seq bigint, max_rows integer)
+        RETURNS TABLE (seq bigint, type text, org_id text, priority_rank smallint, run_at bigint)
+        LANGUAGE sql STABLE SET enable_bitmapscan = off SET enable_seqscan = off SET enable_sort = off AS
+        $$ SELECT j.seq, j.type, j.org_id, j.priority_rank, j.run_at FROM ${n.jobs} j
+           WHERE j.status = 'queued' AND j.type = p_type AND j.priority_rank = p_rank AND j.org_id = p_org
+             AND (j.run_at, j.seq) > (p_run_at, p_seq)
+           ORDER BY j.run_at, j.seq LIMIT max_rows $$`,
+      `CREATE FUNCTION ${n.claimOrderFn}(types text[], p_rank integer, p_run_at bigint, p_seq bigint, max_rows integer)
+        RETURNS TABLE (seq bigint, type text, org_id text, priority_rank smallint, run_at bigint)
+        LANGUAGE sql STABLE SET enable_bitmapscan = off SET enable_seqscan = off SET enable_sort = off AS
+        $$ SELECT j.seq, j.type, j.org_id, j.priority_rank, j.run_at FROM ${n.jobs} j
+           WHERE j.status = 'queued' AND j.type = ANY(types) AND (j.priority_rank, j.run_at, j.seq) > (p_rank, p_run_at, p_seq)
+           ORDER BY j.priority_rank, j.run_at, j.seq LIMIT max_rows $$`,
+    ],
+  },
 ];
 
 /**

@@ -174,7 +174,8 @@ class OrgStream {
     readonly orgId: string,
     private readonly rank: number,
     private readonly types: readonly string[],
-    private readonly batch: number,
+    /** Rows of the first read per type; each further read doubles it, up to ORG_READ_MAX. */
+    private batch: number,
   ) {}
 
   /** The org's next claimable job, or null when it has none left this claim. */
@@ -194,8 +195,10 @@ class OrgStream {
     if (!b) this.#buffers.set(type, (b = { rows: [], done: false }));
     if (b.rows.length === 0 && !b.done) {
       const last = b.last;
-      b.rows = yield* ask('orgJobs', type, this.rank, this.orgId, last ? { runAt: last.runAt, seq: last.seq } : null, this.batch);
-      if (b.rows.length < this.batch) b.done = true;
+      const batch = this.batch;
+      b.rows = yield* ask('orgJobs', type, this.rank, this.orgId, last ? { runAt: last.runAt, seq: last.seq } : null, batch);
+      this.batch = Math.min(batch * 2, ORG_READ_MAX);
+      if (b.rows.length < batch) b.done = true;
       if (b.rows.length > 0) b.last = b.rows[b.rows.length - 1];
     }
     return b.rows[0] ?? null;
@@ -238,6 +241,18 @@ class OrgTurns {
   }
 }
 
+/** Most rows one org read asks for. */
+const ORG_READ_MAX = 64;
+
+/**
+ * Rows of an org's first read: a quarter of the claim (at least 4). With many orgs each gives
+ * a few jobs, so reading `limit` rows per org read mostly rows nobody takes (10 orgs, limit 32:
+ * 320 rows for 32 jobs); an org with more to give reads again, twice as many each time.
+ */
+function firstOrgRead(limit: number): number {
+  return Math.min(Math.max(4, Math.ceil(limit / 4)), ORG_READ_MAX);
+}
+
 /** Round-robin over orgs within each priority level; see the module comment. */
 function* planFair(req: ClaimJobsRequest, types: string[], cursor: FairnessCursor, allowed: Allowed, take: Take, seqs: number[]): Plan<void> {
   for (let rank = 0; rank <= 3 && seqs.length < req.limit; rank++) {
@@ -249,7 +264,7 @@ function* planFair(req: ClaimJobsRequest, types: string[], cursor: FairnessCurso
     while (seqs.length < req.limit && visited++ < ORG_VISIT_BOUND) {
       const org = yield* turns.next();
       if (org === null) break;
-      const s = new OrgStream(org, rank, types, Math.min(req.limit, 64));
+      const s = new OrgStream(org, rank, types, firstOrgRead(req.limit));
       const c = yield* s.next(allowed);
       if (!c) continue;
       take(c, seqs);

@@ -253,7 +253,7 @@ export class JobRunner {
         this.#latestProgress = null;
         try {
           const r = await this.#deps.storage.recordProgress({ jobId: this.job.id, attempt: this.attempt, progress: p.progress, message: p.message, now: p.at });
-          if (r === 'lease_lost') this.abort('lease_lost');
+          if (r.kind === 'lease_lost') this.abort('lease_lost');
         } catch (error) {
           this.#deps.reportError(error, 'progress');
         }
@@ -272,7 +272,7 @@ export class JobRunner {
     }
     const checkpointJson = serializePayload('checkpoint', value, this.#deps.payloadLimitBytes, { jobType: this.#type.name });
     const r = await this.#deps.storage.saveCheckpoint({ jobId: this.job.id, attempt: this.attempt, checkpointJson, now: this.#deps.clock.now() });
-    if (r === 'lease_lost') {
+    if (r.kind === 'lease_lost') {
       this.abort('lease_lost');
       throw new InvalidStateError('The lease of this attempt was lost; the checkpoint was not saved', 'running');
     }

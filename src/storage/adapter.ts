@@ -301,6 +301,17 @@ export interface PruneProgressEventsRequest {
   limit: number;
 }
 
+/**
+ * Result of a fenced write of one running attempt ({@link StorageAdapter.recordProgress},
+ * {@link StorageAdapter.saveCheckpoint}): written, or refused because that attempt no longer
+ * holds the job (nothing changed).
+ */
+export type FencedWriteResult = { kind: 'written' } | { kind: 'lease_lost' };
+
+/** The two {@link FencedWriteResult} values (shared, so a hot path allocates nothing). */
+export const WRITTEN: FencedWriteResult = Object.freeze({ kind: 'written' });
+export const LEASE_LOST: FencedWriteResult = Object.freeze({ kind: 'lease_lost' });
+
 /** Request of {@link StorageAdapter.saveCheckpoint}. */
 export interface SaveCheckpointRequest {
   jobId: string;
@@ -497,9 +508,9 @@ export interface StorageAdapter {
    * Stores progress on the job and appends a progress event. Fenced.
    * MUST: `recordProgress` MUST store progress on the job and append a progress event; `saveCheckpoint` MUST store the checkpoint on the job, durable when it resolves. Both fenced.
    */
-  recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'>;
+  recordProgress(req: RecordProgressRequest): Promise<FencedWriteResult>;
   /** Stores the checkpoint on the job. Fenced; durable when it resolves. MUST: as {@link recordProgress} states. */
-  saveCheckpoint(req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'>;
+  saveCheckpoint(req: SaveCheckpointRequest): Promise<FencedWriteResult>;
   /**
    * Ends attempts, one transaction for the batch, each settle fenced on its own. Completion
    * releases `waiting` dependents whose parents are now all completed (to `scheduled` if their

@@ -20,6 +20,7 @@ import type {
   DueBatchRequest,
   EventCursor,
   ExpiredLease,
+  FencedWriteResult,
   GetJobRequest,
   InsertJobsRequest,
   InsertOutcome,
@@ -256,13 +257,13 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('renewLeases', (c) => renewLeases(c, this.#names, req));
   }
 
-  async recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'> {
+  async recordProgress(req: RecordProgressRequest): Promise<FencedWriteResult> {
     const r = await this.#call('recordProgress', (c) => recordProgress(c, this.#names, req));
-    if (r === 'ok') this.#notify('events');
+    if (r.kind === 'written') this.#notify('events');
     return r;
   }
 
-  async saveCheckpoint(req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'> {
+  async saveCheckpoint(req: SaveCheckpointRequest): Promise<FencedWriteResult> {
     return this.#call('saveCheckpoint', (c) => saveCheckpoint(c, this.#names, req));
   }
 

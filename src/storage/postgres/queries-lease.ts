@@ -9,7 +9,7 @@
  * findExpiredLeases compares against DB_NOW_MS, and the `now` passed in is ignored for
  * expiry (R20). Progress, checkpoint and `updated_at` use `now` like every other instant.
  */
-import type { DueBatchRequest, ExpiredLease, RecordProgressRequest, RenewLeasesRequest, RenewLeasesResult, SaveCheckpointRequest } from '../adapter.js';
+import { LEASE_LOST, WRITTEN, type DueBatchRequest, type ExpiredLease, type FencedWriteResult, type RecordProgressRequest, type RenewLeasesRequest, type RenewLeasesResult, type SaveCheckpointRequest } from '../adapter.js';
 import { rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
@@ -70,7 +70,7 @@ export async function renewLeases(conn: PgConnection, n: PgNames, req: RenewLeas
 }
 
 /** Stores progress on the job and appends a progress event, fenced, in one statement. */
-export async function recordProgress(conn: PgConnection, n: PgNames, req: RecordProgressRequest): Promise<'ok' | 'lease_lost'> {
+export async function recordProgress(conn: PgConnection, n: PgNames, req: RecordProgressRequest): Promise<FencedWriteResult> {
   const rows = await conn.query<{ seq: number }>(
     raw(
       `WITH updated AS (
@@ -89,11 +89,11 @@ export async function recordProgress(conn: PgConnection, n: PgNames, req: Record
     ),
     { prepare: true },
   );
-  return rows.length === 0 ? 'lease_lost' : 'ok';
+  return rows.length === 0 ? LEASE_LOST : WRITTEN;
 }
 
 /** Stores the checkpoint, fenced. Durable on return (committed with the server's synchronous_commit). */
-export async function saveCheckpoint(conn: PgConnection, n: PgNames, req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'> {
+export async function saveCheckpoint(conn: PgConnection, n: PgNames, req: SaveCheckpointRequest): Promise<FencedWriteResult> {
   const rows = await conn.query<{ id: string }>(
     raw(
       `UPDATE ${n.jobs} SET checkpoint = $3::json, updated_at = $4 WHERE id = $1 AND status = 'running' AND attempts = $2 RETURNING id`,
@@ -104,7 +104,7 @@ export async function saveCheckpoint(conn: PgConnection, n: PgNames, req: SaveCh
     ),
     { prepare: true },
   );
-  return rows.length === 0 ? 'lease_lost' : 'ok';
+  return rows.length === 0 ? LEASE_LOST : WRITTEN;
 }
 
 /** Running attempts whose lease expired by the database clock, oldest expiry first. `now` is not used. */

@@ -4,7 +4,7 @@
  * a writer whose attempt was rescued, settled or canceled changes nothing. Hand-written SQL:
  * these run once per heartbeat / progress report of every running job.
  */
-import type { DueBatchRequest, ExpiredLease, RecordProgressRequest, RenewLeasesRequest, RenewLeasesResult, SaveCheckpointRequest } from '../adapter.js';
+import { LEASE_LOST, WRITTEN, type DueBatchRequest, type ExpiredLease, type FencedWriteResult, type RecordProgressRequest, type RenewLeasesRequest, type RenewLeasesResult, type SaveCheckpointRequest } from '../adapter.js';
 import { rowToJob, type JobRow } from '../sql/job-row.js';
 import { raw, type SqliteConnection } from './sqlite-connection.js';
 
@@ -35,11 +35,11 @@ const SET_PROGRESS = `UPDATE jobs SET progress = ?, progress_message = ?, update
 const INSERT_PROGRESS_EVENT = `INSERT INTO job_progress_events (job_id, progress, message, at) VALUES (?, ?, ?, ?)`;
 
 /** Stores progress on the job and appends a progress event, fenced. */
-export function recordProgress(conn: SqliteConnection, req: RecordProgressRequest): 'ok' | 'lease_lost' {
+export function recordProgress(conn: SqliteConnection, req: RecordProgressRequest): FencedWriteResult {
   return conn.write(() => {
-    if (conn.run(raw(SET_PROGRESS, req.progress, req.message, req.now, req.jobId, req.attempt)) === 0) return 'lease_lost';
+    if (conn.run(raw(SET_PROGRESS, req.progress, req.message, req.now, req.jobId, req.attempt)) === 0) return LEASE_LOST;
     conn.run(raw(INSERT_PROGRESS_EVENT, req.jobId, req.progress, req.message, req.now));
-    return 'ok';
+    return WRITTEN;
   });
 }
 
@@ -47,8 +47,8 @@ const SET_CHECKPOINT = `UPDATE jobs SET checkpoint = ?, updated_at = ?
   WHERE id = ? AND status = 'running' AND attempts = ?`;
 
 /** Stores the checkpoint, fenced. Durable on return with synchronous=FULL (the default). */
-export function saveCheckpoint(conn: SqliteConnection, req: SaveCheckpointRequest): 'ok' | 'lease_lost' {
-  return conn.write(() => (conn.run(raw(SET_CHECKPOINT, req.checkpointJson, req.now, req.jobId, req.attempt)) === 0 ? 'lease_lost' : 'ok'));
+export function saveCheckpoint(conn: SqliteConnection, req: SaveCheckpointRequest): FencedWriteResult {
+  return conn.write(() => (conn.run(raw(SET_CHECKPOINT, req.checkpointJson, req.now, req.jobId, req.attempt)) === 0 ? LEASE_LOST : WRITTEN));
 }
 
 /** Expired leases, oldest first (uses jobs_lease_idx; exported for the query-plan test). */

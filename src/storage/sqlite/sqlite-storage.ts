@@ -17,6 +17,7 @@ import type {
   DueBatchRequest,
   EventCursor,
   ExpiredLease,
+  FencedWriteResult,
   GetJobRequest,
   InsertJobsRequest,
   InsertOutcome,
@@ -174,11 +175,11 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('renewLeases', (c) => renewLeases(c, req));
   }
 
-  async recordProgress(req: RecordProgressRequest): Promise<'ok' | 'lease_lost'> {
+  async recordProgress(req: RecordProgressRequest): Promise<FencedWriteResult> {
     return this.#call('recordProgress', (c) => recordProgress(c, req));
   }
 
-  async saveCheckpoint(req: SaveCheckpointRequest): Promise<'ok' | 'lease_lost'> {
+  async saveCheckpoint(req: SaveCheckpointRequest): Promise<FencedWriteResult> {
     return this.#call('saveCheckpoint', (c) => saveCheckpoint(c, req));
   }
 

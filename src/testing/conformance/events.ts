@@ -108,7 +108,7 @@ export function eventChecks(s: ConformanceSuite): void {
         const sub = await listen();
         try {
           const heard = sub.next();
-          expect(await other.recordProgress({ jobId: j.id, attempt: c.attempt, progress: 10, message: null, now: T0 + 2 })).toBe('ok');
+          expect(await other.recordProgress({ jobId: j.id, attempt: c.attempt, progress: 10, message: null, now: T0 + 2 })).toEqual({ kind: 'written' });
           await heard;
         } finally {
           await sub.stop();

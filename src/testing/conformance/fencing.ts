@@ -21,8 +21,8 @@ export function fencingChecks(s: ConformanceSuite): void {
         const historyBefore = await store.listHistory({ jobId: j.id });
         const cursor = (await store.readEvents({ after: null, limit: 10 })).cursor;
 
-        expect(await store.recordProgress({ jobId: j.id, attempt: c1.attempt, progress: 99, message: 'late', now: T0 + 200 })).toBe('lease_lost');
-        expect(await store.saveCheckpoint({ jobId: j.id, attempt: c1.attempt, checkpointJson: '{"page":9}', now: T0 + 200 })).toBe('lease_lost');
+        expect(await store.recordProgress({ jobId: j.id, attempt: c1.attempt, progress: 99, message: 'late', now: T0 + 200 })).toEqual({ kind: 'lease_lost' });
+        expect(await store.saveCheckpoint({ jobId: j.id, attempt: c1.attempt, checkpointJson: '{"page":9}', now: T0 + 200 })).toEqual({ kind: 'lease_lost' });
         expect(await settle(j.id, c1.attempt, completedOutcome('late'), T0 + 200)).toEqual({ kind: 'lease_lost' });
         const renew = await store.renewLeases({ workerId: 'w1', leases: [{ jobId: j.id, attempt: c1.attempt }], now: T0 + 200, leaseMs: LEASE_MS });
         expect(renew).toEqual({ renewed: [], canceled: [], lost: [j.id] });
@@ -34,8 +34,8 @@ export function fencingChecks(s: ConformanceSuite): void {
 
       it('writes to a job that is not running are lease_lost', async () => {
         const j = await add();
-        expect(await store.recordProgress({ jobId: j.id, attempt: 0, progress: 1, message: null, now: T0 })).toBe('lease_lost');
-        expect(await store.saveCheckpoint({ jobId: j.id, attempt: 0, checkpointJson: '1', now: T0 })).toBe('lease_lost');
+        expect(await store.recordProgress({ jobId: j.id, attempt: 0, progress: 1, message: null, now: T0 })).toEqual({ kind: 'lease_lost' });
+        expect(await store.saveCheckpoint({ jobId: j.id, attempt: 0, checkpointJson: '1', now: T0 })).toEqual({ kind: 'lease_lost' });
         expect((await get(j.id)).checkpoint).toBeNull();
       });
     });
@@ -44,8 +44,8 @@ export function fencingChecks(s: ConformanceSuite): void {
       it('progress and checkpoint of the current attempt are stored', async () => {
         const j = await add();
         const c = await claimOne();
-        expect(await store.recordProgress({ jobId: j.id, attempt: c.attempt, progress: 12.5, message: null, now: T0 + 1 })).toBe('ok');
-        expect(await store.saveCheckpoint({ jobId: j.id, attempt: c.attempt, checkpointJson: '{"page":3}', now: T0 + 2 })).toBe('ok');
+        expect(await store.recordProgress({ jobId: j.id, attempt: c.attempt, progress: 12.5, message: null, now: T0 + 1 })).toEqual({ kind: 'written' });
+        expect(await store.saveCheckpoint({ jobId: j.id, attempt: c.attempt, checkpointJson: '{"page":3}', now: T0 + 2 })).toEqual({ kind: 'written' });
         expect(await get(j.id)).toMatchObject({ progress: 12.5, progressMessage: null, checkpoint: { page: 3 }, status: 'running' });
         // The checkpoint survives into the next attempt.
         await settle(j.id, c.attempt, failedOutcome(T0 + 10), T0 + 3);

@@ -15,7 +15,7 @@ export function settleJobsChecks(s: ConformanceSuite): void {
       it('completed: output, completedAt, lease gone, progress kept, one history entry', async () => {
         const j = await add();
         const c = await claimOne();
-        expect(await store.recordProgress({ jobId: j.id, attempt: c.attempt, progress: 40, message: 'rendering', now: T0 + 5 })).toBe('ok');
+        expect(await store.recordProgress({ jobId: j.id, attempt: c.attempt, progress: 40, message: 'rendering', now: T0 + 5 })).toEqual({ kind: 'written' });
         const r = await settle(j.id, c.attempt, completedOutcome({ url: 'x' }), T0 + 50, { actorId: 'engine:w9' });
         expect(r.kind).toBe('settled');
         if (r.kind !== 'settled') return;
@@ -99,7 +99,7 @@ export function settleJobsChecks(s: ConformanceSuite): void {
         it('snoozed: running → scheduled at runAt, retryCount, checkpoint and progress kept, one history entry', async () => {
           const j = await add({ maxRetries: 1 });
           const c = await claimOne();
-          expect(await store.saveCheckpoint({ jobId: j.id, attempt: c.attempt, checkpointJson: '{"page":4}', now: T0 + 10 })).toBe('ok');
+          expect(await store.saveCheckpoint({ jobId: j.id, attempt: c.attempt, checkpointJson: '{"page":4}', now: T0 + 10 })).toEqual({ kind: 'written' });
           const r = await settle(j.id, c.attempt, { kind: 'snoozed', runAt: T0 + 5_000, message: 'Retry-After' }, T0 + 50);
           expect(r.kind === 'settled' && r.job).toMatchObject({ status: 'scheduled', runAt: new Date(T0 + 5_000), retryCount: 0, nextRetryAt: null, checkpoint: { page: 4 } });
           expect(await transitions(j.id)).toEqual(['null>queued', 'queued>running', 'running>scheduled']);

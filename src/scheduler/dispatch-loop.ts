@@ -87,12 +87,10 @@ export class DispatchLoop {
           if (this.#state !== 'running') return null;
           const request = this.#claimRequest();
           if (request.limit <= 0) return null;
-          this.#reserved += request.limit;
           this.#sent(request);
           return request;
         },
         end: async (request, claimed) => {
-          this.#reserved -= request.limit;
           this.#back(request);
           if (claimed === null) return;
           this.#lastClaimAt = options.clock.now();
@@ -166,13 +164,17 @@ export class DispatchLoop {
     await Promise.all([...this.#claimsInFlight.values()].map((c) => c.back));
   }
 
+  /** A claim goes to the store: its room is reserved and it counts as in flight. */
   #sent(request: ClaimJobsRequest): void {
+    this.#reserved += request.limit;
     let done!: () => void;
     const back = new Promise<void>((resolve) => (done = resolve));
     this.#claimsInFlight.set(request, { back, done });
   }
 
+  /** The claim is back (or failed): its reservation ends, in the step that buffers its jobs. */
   #back(request: ClaimJobsRequest): void {
+    this.#reserved -= request.limit;
     this.#claimsInFlight.get(request)?.done();
     this.#claimsInFlight.delete(request);
   }
@@ -263,19 +265,16 @@ export class DispatchLoop {
       const request = this.#claimRequest();
       if (request.limit <= 0 || this.#state !== 'running') return; // a finishing attempt wakes us
       let claimed;
-      this.#reserved += request.limit;
       this.#sent(request);
       try {
         claimed = await storage.claimJobs(request);
         this.#lastClaimAt = clock.now();
       } catch (error) {
-        this.#reserved -= request.limit;
         this.#back(request);
         this.#o.reportError(error, 'claim');
         this.#sleep(this.#o.pollIntervalMs);
         return;
       }
-      this.#reserved -= request.limit;
       this.#back(request);
       await this.#admit(claimed);
       if (this.#state !== 'running') return;

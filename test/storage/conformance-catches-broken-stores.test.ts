@@ -43,6 +43,18 @@ function acceptsStaleSettles(inner: StorageAdapter): StorageAdapter {
   });
 }
 
+/** A store that enforces flow control in the engine's process only: its claim drops `limits`. */
+function ignoresLimits(inner: StorageAdapter): StorageAdapter {
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      if (key === 'claimJobs') return ({ limits: _dropped, ...req }: ClaimJobsRequest) => target.claimJobs(req);
+      if (key === 'settleAndClaim') return undefined;
+      const v: unknown = Reflect.get(target, key, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
 const options = (wrap: (s: StorageAdapter) => StorageAdapter = (s) => s) => ({
   name: 'sqlite :memory:',
   create: async () => wrap(sqliteStorage({ path: ':memory:' })),
@@ -71,6 +83,17 @@ describe('the conformance kit catches broken stores', () => {
     expect(statuses(broken)).toEqual(Object.fromEntries(real.map((r) => [r.title, 'failed'])));
     const error = broken.find((r) => r.title.includes('stale attempt'));
     expect(error?.status === 'failed' && String(error.error)).toMatch(/lease_lost/);
+  });
+
+  it('a store that ignores the limits in a claim fails the flow-control checks (and the real store passes them)', async () => {
+    const pick = (c: ConformanceCheck) => c.fullTitle.startsWith('claimJobs: flow control >');
+    const real = await runConformanceChecks(options(), pick);
+    expect(real.length).toBeGreaterThanOrEqual(8);
+    expect(real.every((r) => r.status === 'passed'), JSON.stringify(real)).toBe(true);
+    const broken = await runConformanceChecks(options(ignoresLimits), pick);
+    // Every limit check fails; the fairness checks (no limits in them) still pass.
+    const limitChecks = real.filter((r) => !r.title.includes("MUST: 'org'")).map((r) => r.title);
+    expect(failed(broken).sort()).toEqual(limitChecks.sort());
   });
 
   it('the whole kit run on the broken stores fails only checks of the rules they break, not everything', async () => {

@@ -19,7 +19,6 @@ const SKIP = url ? '' : ' (skipped: set JOBWING_TEST_PG_URL, e.g. postgres://pos
 if (!url) console.warn('[jobwing] Postgres store tests SKIPPED: set JOBWING_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run them.');
 
 const schema = `jobwing_test_${randomBytes(5).toString('hex')}`;
-const TABLES = ['jobs', 'job_dependencies', 'job_history', 'job_progress_events', 'job_type_settings', 'job_type_audit', 'jobwing_leadership'];
 let admin: pg.Pool | null = null;
 const adminPool = () => (admin ??= new pg.Pool({ connectionString: url, max: 3 }));
 
@@ -29,6 +28,16 @@ afterAll(async () => {
   await admin?.end();
 });
 
+/**
+ * Empties every table the migrations made but their own record, so a table added by a later
+ * migration (the start log, schedules) cannot carry rows from one check into the next.
+ * DELETE, not TRUNCATE: on tables this small it avoids new relation files (and fsyncs).
+ */
+async function wipe(): Promise<void> {
+  const tables = await adminPool().query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> 'jobwing_migrations'`, [schema]);
+  await adminPool().query(tables.rows.map((t) => `DELETE FROM "${schema}"."${t.tablename}"`).join('; '));
+}
+
 const open = (extra: Partial<Parameters<typeof postgresStorage>[0]> = {}) => postgresStorage({ connectionString: url!, schema, poolSize: 4, ...extra });
 
 describe.skipIf(!url)(`postgres store${SKIP}`, () => {
@@ -37,10 +46,7 @@ describe.skipIf(!url)(`postgres store${SKIP}`, () => {
     async create() {
       return open();
     },
-    async destroy() {
-      // DELETE, not TRUNCATE: on tables this small it avoids new relation files (and fsyncs).
-      await adminPool().query(TABLES.map((t) => `DELETE FROM "${schema}".${t}`).join('; '));
-    },
+    destroy: wipe,
     async connectPeer() {
       return open();
     },
@@ -116,7 +122,7 @@ describe.skipIf(!url)(`postgres store: Postgres-only properties${SKIP}`, () => {
   const track = <S extends StorageAdapter>(s: S): S => (stores.push(s), s);
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
-    await adminPool().query(TABLES.map((t) => `DELETE FROM "${schema}".${t}`).join('; '));
+    await wipe();
   });
   async function fresh(): Promise<PostgresStorageAdapter> {
     const s = track(open());

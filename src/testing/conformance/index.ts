@@ -16,6 +16,7 @@
 import { describe, it } from 'vitest';
 import { atomicityChecks } from './atomicity.js';
 import { cancelRetryChecks } from './cancel-retry.js';
+import { claimFlowControlChecks } from './claim-flow-control.js';
 import { claimJobsChecks } from './claim-jobs.js';
 import { dependencyChecks } from './dependencies.js';
 import { eventChecks } from './events.js';
@@ -42,6 +43,7 @@ const GROUPS: ((s: ConformanceSuite) => void)[] = [
   atomicityChecks,
   dependencyChecks,
   claimJobsChecks,
+  claimFlowControlChecks,
   settleJobsChecks,
   scheduleChecks,
   fencingChecks,

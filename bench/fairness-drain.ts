@@ -1,7 +1,7 @@
 /**
  * What fairness costs in throughput: the drain of N no-op jobs (pre-submitted by a
  * `worker: false` engine, as in bench/sqlite.ts) by a worker engine at concurrency 16 on a
- * SQLite file (synchronous NORMAL), with `fairness: 'org'` (the default) and `'none'`, timed
+ * SQLite file (synchronous NORMAL; `--store postgres` for a fresh Postgres schema), with `fairness: 'org'` (the default) and `'none'`, timed
  * from `engine.start()` to the last `job:status` `completed`. Two shapes of queue: every job
  * in one org (the claim's fast path: a cheap "more than one org queued?" check first), and the
  * jobs spread round-robin over several orgs (the fair claim plan visits the orgs in turn).
@@ -9,13 +9,14 @@
  * which goes first; prints the medians of jobs/s and of the process's CPU µs per job (and every
  * jobs/s sample) as a table, then one JSON line.
  *
- *   npx tsx bench/fairness-drain.ts [--jobs 10000] [--concurrency 16] [--reps 3] [--orgs 1,10]
+ *   npx tsx bench/fairness-drain.ts [--jobs 10000] [--concurrency 16] [--reps 3] [--orgs 1,10] [--store sqlite|postgres]
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { JobEngine, sqliteStorage } from '../src/index.js';
+import { JobEngine, sqliteStorage, type StorageAdapter } from '../src/index.js';
 import { noopEntries, noopType } from './job-types.js';
 import { cpuMs, fmt } from './stats.js';
 
@@ -27,16 +28,42 @@ const JOBS = Number(arg('jobs', '10000'));
 const CONCURRENCY = Number(arg('concurrency', '16'));
 const REPS = Number(arg('reps', '3'));
 const ORGS = arg('orgs', '1,10').split(',').map(Number);
+const STORE = arg('store', 'sqlite');
 const BATCH = 1_000;
+const PG_URL = process.env.JOBWING_BENCH_PG_URL ?? process.env.JOBWING_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 type Fairness = 'org' | 'none';
 const dir = mkdtempSync(join(tmpdir(), 'jobwing-fair-drain-'));
 let fileSeq = 0;
 
+/** A fresh store to fill and drain (each call of `storage()` opens another connection to it), and how to remove it. */
+async function freshStore(name: string): Promise<{ storage: () => StorageAdapter; cleanup: () => Promise<void> }> {
+  if (STORE === 'postgres') {
+    const { postgresStorage } = await import('../src/postgres.js');
+    const schema = `jobwing_fdrain_${randomUUID().slice(0, 8)}`;
+    return {
+      storage: () => postgresStorage({ connectionString: PG_URL, schema }),
+      cleanup: async () => {
+        const pg = (await import('pg')).default;
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await c.end();
+      },
+    };
+  }
+  const path = join(dir, `${name}.sqlite`);
+  return {
+    storage: () => sqliteStorage({ path, synchronous: 'NORMAL' }),
+    cleanup: async () => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    },
+  };
+}
+
 /** One drain: fill a fresh file, then time a worker engine draining it: jobs/s and CPU µs per job. */
 async function drainOnce(fairness: Fairness, orgs: number): Promise<{ perSec: number; cpuUsPerJob: number; errors: number }> {
-  const path = join(dir, `${++fileSeq}-${fairness}-${orgs}.sqlite`);
-  const storage = () => sqliteStorage({ path, synchronous: 'NORMAL' });
+  const { storage, cleanup } = await freshStore(`${++fileSeq}-${fairness}-${orgs}`);
   const filler = new JobEngine({ jobTypes: [noopType()], storage: storage(), worker: false });
   await filler.start();
   for (let from = 0; from < JOBS; from += BATCH) {
@@ -62,9 +89,7 @@ async function drainOnce(fairness: Fairness, orgs: number): Promise<{ perSec: nu
   const ms = performance.now() - t0;
   const cpu = cpuMs() - c0;
   await engine.stop();
-  rmSync(path, { force: true });
-  rmSync(`${path}-wal`, { force: true });
-  rmSync(`${path}-shm`, { force: true });
+  await cleanup();
   return { perSec: (JOBS * 1000) / ms, cpuUsPerJob: (cpu * 1000) / JOBS, errors };
 }
 
@@ -101,7 +126,7 @@ const rows = ORGS.map((orgs) => {
   const cpu = { org: median(cpuSamples.get(`${orgs}|org`)!), none: median(cpuSamples.get(`${orgs}|none`)!) };
   return { orgs, org: median(org), none: median(none), ratio: median(org) / median(none), cpuUsPerJob: cpu, orgSamples: org, noneSamples: none };
 });
-console.log(`fairness drain: SQLite NORMAL, ${fmt(JOBS)} no-op jobs, concurrency ${CONCURRENCY}, median of ${REPS} (jobs/s; start() → last job:status completed)`);
+console.log(`fairness drain: ${STORE === 'postgres' ? 'Postgres' : 'SQLite NORMAL'}, ${fmt(JOBS)} no-op jobs, concurrency ${CONCURRENCY}, median of ${REPS} (jobs/s; start() → last job:status completed)`);
 console.log('| orgs queued | jobs/s, fairness org (default) | jobs/s, fairness none | org / none | CPU µs/job org | CPU µs/job none | samples org | samples none |');
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
 for (const r of rows) {
@@ -110,4 +135,4 @@ for (const r of rows) {
 }
 const load1 = loadavg()[0]!;
 console.log(`load average (1 min) ${load0.toFixed(2)} → ${load1.toFixed(2)}${errors > 0 ? `; ${errors} engine:error` : ''}`);
-console.log(JSON.stringify({ bench: 'fairness-drain', jobs: JOBS, concurrency: CONCURRENCY, reps: REPS, rows, load: [load0, load1], errors }));
+console.log(JSON.stringify({ bench: 'fairness-drain', store: STORE, jobs: JOBS, concurrency: CONCURRENCY, reps: REPS, rows, load: [load0, load1], errors }));

@@ -43,6 +43,13 @@ export interface DispatchLoopOptions {
   fairness: 'org' | 'none';
 }
 
+/**
+ * Due jobs each claim promotes first, in the claim's transaction (ClaimJobsRequest.promoteDue): a due retry or snooze is claimed
+ * by the next claim, in priority order, with no extra commit; bounded so one claim never turns
+ * into an unbounded write.
+ */
+export const PROMOTE_PER_CLAIM = 1000;
+
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Claims and runs jobs while started. */
@@ -246,7 +253,7 @@ export class DispatchLoop {
 
   /**
    * The next claim: the implemented types with the limits in force (the store enforces them),
-   * for the room left: free slots, plus the prefetch depth when no type is limited (a
+   * promoting due jobs first, for the room left: free slots, plus the prefetch depth when no type is limited (a
    * prefetched job would hold a capped slot, or count as a start, without running).
    */
   #claimRequest(): ClaimJobsRequest {
@@ -255,7 +262,8 @@ export class DispatchLoop {
     const depth = limits.length > 0 ? 0 : this.#buffer.depth();
     const room = concurrency + depth - this.#busy - this.#buffer.size - this.#reserved;
     const limit = Math.min(room, MAX_JOBS_PER_TRANSACTION);
-    return { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs, fairness, ...(limits.length > 0 ? { limits } : {}) };
+    const request = { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs, promoteDue: PROMOTE_PER_CLAIM, fairness };
+    return limits.length > 0 ? { ...request, limits } : request;
   }
 
   async #claimLoop(): Promise<void> {

@@ -105,6 +105,13 @@ export interface ClaimJobsRequest {
   now: number;
   leaseMs: number;
   /**
+   * Before claiming, promote up to this many due `scheduled`/`retrying` jobs to `queued`
+   * (with history, exactly as {@link StorageAdapter.promoteDueJobs}) in the same transaction,
+   * so a job due by `now` can be claimed by this very claim, in claim order, at no extra
+   * commit. Absent or 0: the claim promotes nothing.
+   */
+  promoteDue?: number;
+  /**
    * Flow-control settings of the `types` that have any (absent: none). The store MUST enforce
    * them inside the claim, so they hold across every process on the store; see
    * {@link ClaimTypeLimits}. A job held back by them stays `queued` and uses no attempt.
@@ -334,7 +341,7 @@ export type AttemptOutcome =
   // ── snooze (issue 11) ──
   /**
    * The handler threw `SnoozeError`. MUST: `running → scheduled` with `runAt`, always
-   * `scheduled` even when `runAt <= now` (the next claim promotes it); `retryCount`,
+   * `scheduled` even when `runAt <= now` (the next promotion makes it queued); `retryCount`,
    * `checkpoint`, `progress` and `error` unchanged; `nextRetryAt` cleared; lease cleared; one
    * history entry `running → scheduled` whose message is `message`. Fenced like the others.
    */
@@ -493,9 +500,9 @@ export interface StorageAdapter {
    */
   insertJobs(req: InsertJobsRequest): Promise<InsertOutcome[]>;
   /**
-   * Promotes due `scheduled`/`retrying` jobs to `queued` (with history), then claims up to
-   * `limit` `queued` jobs of `types` in claim order: `running`, attempt + 1, `startedAt = now`,
-   * lease owner `workerId`, lease expiry `now + leaseMs`. No job is ever claimed twice.
+   * Claims up to `limit` `queued` jobs of `types` in claim order: `running`, attempt + 1,
+   * `startedAt = now`, lease owner `workerId`, lease expiry `now + leaseMs`. No job is ever
+   * claimed twice. Promotes due jobs first only when asked ({@link ClaimJobsRequest.promoteDue}).
    * MUST: all of the above, in claim order (see the module rules), across processes.
    */
   claimJobs(req: ClaimJobsRequest): Promise<ClaimedJob[]>;

@@ -81,7 +81,7 @@ describe('job_counts stays exact', () => {
     await store.migrate();
     const jobs = Array.from({ length: 30 }, (_, i) => newJob({ type: 'c', orgId: i % 3 === 0 ? 'o1' : 'o2', priority: i % 2 ? 'high' : 'normal' }));
     await store.insertJobs({ jobs, actorId: 't', now: T0 - 1, atomic: true });
-    const claimed = await store.claimJobs({ workerId: 'w', types: ['c'], limit: 12, now: T0, leaseMs: 60_000 });
+    const claimed = await store.claimJobs({ workerId: 'w', types: ['c'], limit: 12, now: T0, leaseMs: 60_000, promoteDue: 100 });
     await store.settleJobs({
       now: T0 + 1,
       settles: claimed.slice(0, 8).map((c, k) => ({

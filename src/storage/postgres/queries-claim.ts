@@ -16,9 +16,6 @@ import { SYSTEM_ACTOR } from './transitions.js';
 import { needsPlan, planClaimAsync, startsToLog, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
 import { lockLimitedTypes, pgClaimReader, pgLogStarts } from './claim-reader.js';
 
-/** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
-export const PROMOTE_BATCH = 1000;
-
 
 /** Result of a claim, plus what to NOTIFY. */
 export interface ClaimResult {
@@ -29,7 +26,7 @@ export interface ClaimResult {
 
 /**
  * The claim, as CTEs to put after `WITH` (also combined with a settle in `settleAndClaim`).
- * Parameters, through `p(i)`: 1 now, 2 promote batch, 3 types, 4 limit, 5 worker id,
+ * Parameters, through `p(i)`: 1 now, 2 promote batch (`promoteDue`; 0: none), 3 types, 4 limit, 5 worker id,
  * 6 leaseMs, 7 history actor. `due` and `queued` lock their candidates; `pick` takes the best
  * `limit` of both in claim order (priority rank, runAt, seq); the rest of `due` is promoted.
  * History entries are appended promotions first, then claims, so a job claimed straight from
@@ -95,7 +92,7 @@ export function claimCtes(n: PgNames, p: (i: number) => string, deferWhen = 'fal
 
 /** The parameters of {@link claimCtes}, in order. */
 export function claimParams(req: ClaimJobsRequest): unknown[] {
-  return [req.now, PROMOTE_BATCH, [...req.types], Math.max(0, req.limit), req.workerId, req.leaseMs, `engine:${req.workerId}`];
+  return [req.now, Math.max(0, req.promoteDue ?? 0), [...req.types], Math.max(0, req.limit), req.workerId, req.leaseMs, `engine:${req.workerId}`];
 }
 
 /** The claim statement: the CTEs, then every claimed row (plus the promotion count, on every row). */
@@ -132,7 +129,7 @@ export async function pgNeedsPlan(conn: PgConnection | PgTx, n: PgNames, req: Cl
   return several;
 }
 
-/** Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order (or as flow control plans). */
+/** Promotes due jobs when asked (`promoteDue`), then claims up to `limit` queued jobs of `types` in claim order (or as flow control plans). */
 export async function claimJobs(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
   if (await pgNeedsPlan(conn, n, req)) {
     // Capped types: plan and claim in one transaction under their locks (see lockLimitedTypes).
@@ -163,7 +160,8 @@ async function plannedClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJob
   if (!cursor) cursors.set(n, (cursor = new Map()));
   // Promote first: the plan picks among queued jobs, so a job due now (a retry, a snooze) must
   // be queued when it looks, or it waits for the next claim (up to pollIntervalMs).
-  const promoted = await promoteDueJobs(conn, n, { now: req.now, limit: PROMOTE_BATCH });
+  const promoteLimit = req.promoteDue ?? 0;
+  const promoted = promoteLimit > 0 ? await promoteDueJobs(conn, n, { now: req.now, limit: promoteLimit }) : 0;
   const plan = await planClaimAsync(pgClaimReader(conn, n), req, cursor);
   if (plan.kind === 'none') return { claimed: [], promoted };
   const result = await plannedClaimOf(conn, n, req, plan);

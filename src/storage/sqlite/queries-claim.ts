@@ -11,9 +11,6 @@ import { appendHistory, SYSTEM_ACTOR } from './transitions.js';
 import { needsPlan, planClaimSync, startsToLog, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
 import { logStarts, sqliteClaimReader } from './claim-reader.js';
 
-/** Due jobs promoted per claim, so one claim never turns into an unbounded write. */
-export const PROMOTE_BATCH = 1000;
-
 /** Due scheduled/retrying jobs (uses jobs_due_idx; exported for the query-plan test). */
 export const DUE_JOBS_SQL = `SELECT seq, id, status, attempts FROM jobs INDEXED BY jobs_due_idx
   WHERE status IN ('scheduled','retrying') AND run_at <= ?
@@ -78,9 +75,10 @@ const cursors = new WeakMap<SqliteConnection, FairnessCursor>();
 
 type ClaimedRow = JobRow & { seq: number; attempts: number; priority_rank: number; run_at: number };
 
-/** Promotes due jobs, then claims, inside the caller's write transaction. */
+/** Promotes due jobs when asked (`promoteDue`), then claims, inside the caller's write transaction. */
 export function claimInTransaction(conn: SqliteConnection, req: ClaimJobsRequest): ClaimedJob[] {
-  promoteDue(conn, req.now, PROMOTE_BATCH);
+  const promoteLimit = req.promoteDue ?? 0;
+  if (promoteLimit > 0) promoteDue(conn, req.now, promoteLimit);
   if (req.limit <= 0 || req.types.length === 0) return [];
   let rows: ClaimedRow[];
   const plan: ClaimPlan = needsPlan(req) ? planClaimSync(sqliteClaimReader(conn), req, cursorOf(conn)) : { kind: 'fast', types: req.types };
@@ -108,7 +106,7 @@ function cursorOf(conn: SqliteConnection): FairnessCursor {
 }
 
 /**
- * Promotes due jobs, then claims up to `limit` queued jobs of `types` in claim order.
+ * Promotes due jobs when asked, then claims up to `limit` queued jobs of `types` in claim order.
  * Why no job is claimed twice: selection and update run under one write lock (BEGIN
  * IMMEDIATE), so two claimers, in this process or another, are serialized by SQLite.
  */

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import type { ClaimedJob, ClaimJobsRequest, ClaimTypeLimits, StorageAdapter } from '../../storage/adapter.js';
-import { completedOutcome, failedOutcome, newJob, T0 } from './fixtures.js';
+import { completedOutcome, failedOutcome, newJob, PROMOTE_DUE, T0 } from './fixtures.js';
 import type { ConformanceSuite } from './suite.js';
 
 const limit = (type: string, l: Partial<ClaimTypeLimits>): ClaimTypeLimits => ({ type, paused: false, concurrency: null, concurrencyPerOrg: null, ...l });
@@ -21,7 +21,7 @@ export function claimFlowControlChecks(s: ConformanceSuite): void {
   };
   const claimWith = (extra: Partial<ClaimJobsRequest> & { on?: StorageAdapter }): Promise<ClaimedJob[]> => {
     const { on, ...rest } = extra;
-    return (on ?? store).claimJobs({ workerId: 'w1', types: ['email', 'sms'], limit: 10, now: T0, leaseMs: 30_000, ...rest });
+    return (on ?? store).claimJobs({ workerId: 'w1', types: ['email', 'sms'], limit: 10, now: T0, leaseMs: 30_000, promoteDue: PROMOTE_DUE, ...rest });
   };
 
   describe('claimJobs: flow control', () => {
@@ -96,6 +96,8 @@ export function claimFlowControlChecks(s: ConformanceSuite): void {
         expect((await claimWith({ limits, limit: 1, now: T0 + 2 })).map((c) => c.job.id)).toEqual([a]);
         await queue(1);
         expect(await claimWith({ limits, now: T0 + 3 })).toHaveLength(0);
+        // The optional getRateWindow (for explain) reads the same starts.
+        if (store.getRateWindow) expect(await store.getRateWindow({ type: 'email', orgId: scope === 'org' ? 'acme' : null, since: T0 + 3 - 1000 + 1 })).toEqual({ starts: 2, oldest: T0 });
         expect(await claimWith({ limits, now: T0 + 1000 })).toHaveLength(1); // the first start left the window
       });
     });

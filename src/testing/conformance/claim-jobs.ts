@@ -36,7 +36,7 @@ export function claimJobsChecks(s: ConformanceSuite): void {
       });
     });
 
-    must('claims up to `limit` `queued` jobs of `types` in claim order: `running`, attempt + 1, `startedAt = now`, lease owner `workerId`, lease expiry `now + leaseMs`.', () => {
+    must('Claims up to `limit` `queued` jobs of `types` in claim order: `running`, attempt + 1, `startedAt = now`, lease owner `workerId`, lease expiry `now + leaseMs`.', () => {
       it('sets running, attempt, startedAt, and a history entry by engine:<workerId>', async () => {
         const j = await add();
         const [c] = await claim({ now: T0 + 10, workerId: 'w-7' });
@@ -80,7 +80,19 @@ export function claimJobsChecks(s: ConformanceSuite): void {
       });
     });
 
-    must('Promotes due `scheduled`/`retrying` jobs to `queued` (with history), then claims', () => {
+    must('Before claiming, promote up to this many due `scheduled`/`retrying` jobs to `queued` (with history, exactly as {@link StorageAdapter.promoteDueJobs}) in the same transaction', () => {
+      it('a claim without promoteDue promotes nothing; with it, at most promoteDue due jobs, and claims them in claim order', async () => {
+        const due = await add({ runAt: T0 + 10, priority: 'critical' });
+        const later = await add({ runAt: T0 + 20 });
+        const third = await add({ runAt: T0 + 30 });
+        expect((await claim({ now: T0 + 100, limit: 1, promoteDue: 0 })).map((c) => c.job.id)).toEqual([]); // nothing queued yet
+        expect(await statusOf(due.id)).toBe('scheduled');
+        expect(await store.promoteDueJobs({ now: T0 + 30, limit: 0 })).toBe(0);
+        expect(await claim({ now: T0 + 30, limit: 3, promoteDue: 1 }).then((cs) => cs.map((c) => c.job.id))).toEqual([due.id]);
+        expect(await statusOf(later.id)).toBe('scheduled');
+        expect(await claim({ now: T0 + 30, limit: 3 }).then((cs) => cs.map((c) => c.job.id))).toEqual([later.id, third.id]);
+      });
+
       it('promotes due scheduled jobs on claim (and not before they are due)', async () => {
         const j = await add({ runAt: T0 + 1000 });
         expect(await claim({ now: T0 + 999 })).toEqual([]);

@@ -12,6 +12,8 @@ import type { AttemptOutcome, ListJobsRequest, NewJob } from '../../storage/adap
 export const T0 = 1_700_000_000_000;
 /** Lease length of every claim the checks make. */
 export const LEASE_MS = 30_000;
+/** `promoteDue` of the checks' claims (what the engine asks for): due jobs promoted first. */
+export const PROMOTE_DUE = 1000;
 /** Every job status, in the order metrics report them. */
 export const ALL_STATUSES: JobStatus[] = ['waiting', 'scheduled', 'queued', 'running', 'retrying', 'completed', 'canceled', 'dead_letter'];
 

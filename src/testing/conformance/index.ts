@@ -33,7 +33,7 @@ import { schemaChecks } from './schema.js';
 import { settleJobsChecks } from './settle-jobs.js';
 import { ConformanceSuite, type CheckGroup, type CheckResult, type ConformanceCheck, type StorageConformanceOptions } from './suite.js';
 
-export { ALL_STATUSES, completedOutcome, failedOutcome, LEASE_MS, listAll, newJob, T0, transientError } from './fixtures.js';
+export { ALL_STATUSES, completedOutcome, failedOutcome, LEASE_MS, listAll, newJob, PROMOTE_DUE, T0, transientError } from './fixtures.js';
 export type { CheckContext, CheckGroup, CheckResult, ConformanceCheck, StorageConformanceOptions } from './suite.js';
 
 /** Every group of checks, one per seam method or group of methods, in the order they run. */

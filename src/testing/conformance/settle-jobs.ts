@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { JobError } from '../../types.js';
-import { T0, LEASE_MS, completedOutcome, failedOutcome, transientError } from './fixtures.js';
+import { T0, LEASE_MS, PROMOTE_DUE, completedOutcome, failedOutcome, transientError } from './fixtures.js';
 import type { ConformanceSuite } from './suite.js';
 
 /** Registers the checks of `settleJobs` and the optional `settleAndClaim`. */
@@ -123,7 +123,7 @@ export function settleJobsChecks(s: ConformanceSuite): void {
           }
           const out = await store.settleAndClaim({
             settles: [{ jobId: j.id, attempt: c.attempt, outcome: { kind: 'snoozed', runAt: T0 + 10, message: 'now' }, actorId: 'engine:w1' }],
-            claim: { workerId: 'w1', types: ['email'], limit: 5, now: T0 + 10, leaseMs: LEASE_MS },
+            claim: { workerId: 'w1', types: ['email'], limit: 5, now: T0 + 10, leaseMs: LEASE_MS, promoteDue: PROMOTE_DUE },
           });
           expect(out.settled[0]).toMatchObject({ kind: 'settled', job: { status: 'scheduled' } });
           expect(out.claimed.map((x) => [x.job.id, x.attempt])).toEqual([[j.id, 2]]);

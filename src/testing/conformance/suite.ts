@@ -24,7 +24,7 @@ import type {
   StorageAdapter,
   StorageCapabilities,
 } from '../../storage/adapter.js';
-import { completedOutcome, failedOutcome, LEASE_MS, newJob, T0 } from './fixtures.js';
+import { completedOutcome, failedOutcome, LEASE_MS, newJob, PROMOTE_DUE, T0 } from './fixtures.js';
 
 /** How the kit gets stores. The shape API.md pins is `{ name, create, destroy? }`. */
 export interface StorageConformanceOptions {
@@ -193,13 +193,15 @@ export class ConformanceSuite {
     if (o?.kind !== 'inserted') throw new Error(`expected inserted, got ${JSON.stringify(o)}`);
     return o.job;
   };
-  readonly claim = async (opts: { now?: number; limit?: number; types?: string[]; workerId?: string; on?: StorageAdapter } = {}): Promise<ClaimedJob[]> => {
+  /** A claim as the engine makes it: promoting due jobs first (`promoteDue` {@link PROMOTE_DUE}; pass 0 for none). */
+  readonly claim = async (opts: { now?: number; limit?: number; types?: string[]; workerId?: string; promoteDue?: number; on?: StorageAdapter } = {}): Promise<ClaimedJob[]> => {
     return (opts.on ?? this.store).claimJobs({
       workerId: opts.workerId ?? 'w1',
       types: opts.types ?? ['email', 'report'],
       limit: opts.limit ?? 10,
       now: opts.now ?? T0,
       leaseMs: LEASE_MS,
+      promoteDue: opts.promoteDue ?? PROMOTE_DUE,
     });
   };
   readonly claimOne = async (now = T0, types?: string[]): Promise<ClaimedJob> => {

@@ -94,6 +94,16 @@ export type InsertOutcome =
   /** Atomic batch rejected because of another job in it. */
   | { kind: 'not_written' };
 
+/** Request of the reads of one job by id ({@link StorageAdapter.listHistory}, {@link StorageAdapter.getLease}): no org scope, the engine checked it. */
+export interface JobIdRequest {
+  jobId: string;
+}
+
+/** Request of the audit trails of one job type or schedule ({@link StorageAdapter.listJobTypeAudit}, {@link StorageAdapter.listScheduleAudit}). */
+export interface AuditByNameRequest {
+  name: string;
+}
+
 /** Request of {@link StorageAdapter.claimJobs}. */
 export interface ClaimJobsRequest {
   /** Identifies the claiming engine (recorded as `lease_owner` and history actor). */
@@ -491,7 +501,7 @@ export interface StorageAdapter {
   /** MUST: Merges `changes` into the stored override of `name` and appends an audit entry, atomically. */
   updateJobTypeSettings(req: UpdateJobTypeSettingsRequest): Promise<void>;
   /** MUST return the audit trail of one type, oldest first ([] for an unknown type). */
-  listJobTypeAudit(req: { name: string }): Promise<JobTypeAuditEntry[]>;
+  listJobTypeAudit(req: AuditByNameRequest): Promise<JobTypeAuditEntry[]>;
 
   // ── jobs: writes ─────────────────────────────────────────────────────────────
   /**
@@ -577,7 +587,7 @@ export interface StorageAdapter {
    * expiry in epoch ms; on a databaseClock store, by the database clock), or null.
    * `explain()` reports the holder and its last heartbeat.
    */
-  getLease?(req: { jobId: string }): Promise<LeaseInfo | null>;
+  getLease?(req: JobIdRequest): Promise<LeaseInfo | null>;
   /**
    * Optional (MAY be omitted). When present it MUST return the starts a rate limit counts:
    * claims of `type` (and `orgId` when given) at or after `since`, and the earliest of them.
@@ -585,7 +595,7 @@ export interface StorageAdapter {
    */
   getRateWindow?(req: RateWindowRequest): Promise<RateWindow>;
   /** MUST return: Every transition of a job, oldest first. None for an unknown job. */
-  listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]>;
+  listHistory(req: JobIdRequest): Promise<JobHistoryEntry[]>;
   /** MUST return the earliest `runAt` of a scheduled/retrying job (epoch ms), or null. Lets the scheduler sleep exactly. */
   nextDueAt(): Promise<number | null>;
   /**
@@ -612,7 +622,7 @@ export interface StorageAdapter {
    */
   advanceSchedule?(req: AdvanceScheduleRequest): Promise<void>;
   /** MUST return the audit trail of one schedule, oldest first. */
-  listScheduleAudit?(req: { name: string }): Promise<ScheduleAuditEntry[]>;
+  listScheduleAudit?(req: AuditByNameRequest): Promise<ScheduleAuditEntry[]>;
 
   // ── cross-process ────────────────────────────────────────────────────────────
   /**

@@ -10,6 +10,7 @@ import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types
 import type {
   AcquireLeadershipRequest,
   AdvanceScheduleRequest,
+  AuditByNameRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
@@ -24,7 +25,9 @@ import type {
   GetJobRequest,
   InsertJobsRequest,
   InsertOutcome,
+  JobIdRequest,
   JobTypeAuditEntry,
+  LeaseInfo,
   ListJobsRequest,
   PruneJobsRequest,
   PruneProgressEventsRequest,
@@ -234,7 +237,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     await this.#call('updateJobTypeSettings', (c) => updateJobTypeSettings(c, this.#names, req));
   }
 
-  async listJobTypeAudit(req: { name: string }): Promise<JobTypeAuditEntry[]> {
+  async listJobTypeAudit(req: AuditByNameRequest): Promise<JobTypeAuditEntry[]> {
     return this.#call('listJobTypeAudit', (c) => listJobTypeAudit(c, this.#names, req), { read: true });
   }
 
@@ -327,7 +330,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('listJobs', (c) => listJobs(c, this.#names, req), { read: true });
   }
 
-  async getLease(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null> {
+  async getLease(req: JobIdRequest): Promise<LeaseInfo | null> {
     return this.#call(
       'getLease',
       async (c) => {
@@ -345,7 +348,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     return this.#call('getRateWindow', (c) => pgRateWindow(c, this.#names, req.type, req.orgId, req.since), { read: true });
   }
 
-  async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
+  async listHistory(req: JobIdRequest): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, this.#names, req), { read: true });
   }
 
@@ -374,7 +377,7 @@ class PostgresStorage implements PostgresStorageAdapter {
     await this.#call('advanceSchedule', (c) => advanceSchedule(c, this.#names, req));
   }
 
-  async listScheduleAudit(req: { name: string }): Promise<ScheduleAuditEntry[]> {
+  async listScheduleAudit(req: AuditByNameRequest): Promise<ScheduleAuditEntry[]> {
     return this.#call('listScheduleAudit', (c) => listScheduleAudit(c, this.#names, req), { read: true });
   }
 

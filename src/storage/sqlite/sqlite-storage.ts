@@ -7,6 +7,7 @@ import type { Job, JobHistoryEntry, JobTypeSettings, Metrics } from '../../types
 import type {
   AcquireLeadershipRequest,
   AdvanceScheduleRequest,
+  AuditByNameRequest,
   CancelJobRequest,
   CancelOutcome,
   ClaimedJob,
@@ -21,7 +22,9 @@ import type {
   GetJobRequest,
   InsertJobsRequest,
   InsertOutcome,
+  JobIdRequest,
   JobTypeAuditEntry,
+  LeaseInfo,
   ListJobsRequest,
   PruneJobsRequest,
   PruneProgressEventsRequest,
@@ -159,7 +162,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     this.#call('updateJobTypeSettings', (c) => updateJobTypeSettings(c, req));
   }
 
-  async listJobTypeAudit(req: { name: string }): Promise<JobTypeAuditEntry[]> {
+  async listJobTypeAudit(req: AuditByNameRequest): Promise<JobTypeAuditEntry[]> {
     return this.#call('listJobTypeAudit', (c) => listJobTypeAudit(c, req));
   }
 
@@ -234,7 +237,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     return this.#call('listJobs', (c) => listJobs(c, req));
   }
 
-  async getLease(req: { jobId: string }): Promise<{ owner: string | null; expiresAt: number | null } | null> {
+  async getLease(req: JobIdRequest): Promise<LeaseInfo | null> {
     return this.#call('getLease', (c) => {
       const row = c.get<{ lease_owner: string | null; lease_expires_at: number | null }>({ sql: `SELECT lease_owner, lease_expires_at FROM jobs WHERE id = ? AND status = 'running'`, parameters: [req.jobId] });
       return row ? { owner: row.lease_owner, expiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at) } : null;
@@ -248,7 +251,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     });
   }
 
-  async listHistory(req: { jobId: string }): Promise<JobHistoryEntry[]> {
+  async listHistory(req: JobIdRequest): Promise<JobHistoryEntry[]> {
     return this.#call('listHistory', (c) => listHistory(c, req));
   }
 
@@ -277,7 +280,7 @@ class SqliteStorage implements SqliteStorageAdapter {
     this.#call('advanceSchedule', (c) => advanceSchedule(c, req));
   }
 
-  async listScheduleAudit(req: { name: string }): Promise<ScheduleAuditEntry[]> {
+  async listScheduleAudit(req: AuditByNameRequest): Promise<ScheduleAuditEntry[]> {
     return this.#call('listScheduleAudit', (c) => listScheduleAudit(c, req));
   }
 

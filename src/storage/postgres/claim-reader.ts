@@ -49,23 +49,25 @@ export function pgClaimReader(conn: PgConnection | PgTx, n: PgNames): AsyncClaim
         : await q<{ n: string }>(`SELECT count(*) AS n FROM ${n.jobs} WHERE status = 'running' AND type = $1 AND org_id = $2`, type, orgId);
       return Number(row?.n ?? 0);
     },
-    // Two texts, not `($3 IS NULL OR org_id > $3)`: a prepared statement's generic plan cannot
-    // turn that into an index range (it read every queued job of the type: 60 ms at 50,000).
-    nextOrg: async (type, rank, after) => {
-      const [row] = after === null
-        ? await q<{ org_id: string }>(`SELECT org_id FROM ${n.jobs} WHERE status = 'queued' AND type = $1 AND priority_rank = $2 ORDER BY org_id LIMIT 1`, type, rank)
-        : await q<{ org_id: string }>(
-            `SELECT org_id FROM ${n.jobs} WHERE status = 'queued' AND type = $1 AND priority_rank = $2 AND org_id > $3 ORDER BY org_id LIMIT 1`,
-            type, rank, after,
-          );
-      return row?.org_id ?? null;
+    // The walks are functions that never sort (migrations 7 and 8): see schema.ts for why.
+    nextOrgs: async (type, rank, after, limit) =>
+      (await q<{ org: string }>(`SELECT o AS org FROM ${n.nextOrgsFn}($1, $2::int, $3, $4::int) AS o`, type, rank, after, limit)).map((r) => r.org),
+    // Every read of the batch in one statement; rows come back tagged with their read's number.
+    orgJobs: async (type, rank, reads) => {
+      const rows = await q<Row & { read_no: string }>(
+        `SELECT r.read_no, f.* FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::int[]) WITH ORDINALITY AS r(org, after_run_at, after_seq, max_rows, read_no)
+           CROSS JOIN LATERAL ${n.orgJobsFn}($1, $2::int, r.org, r.after_run_at, r.after_seq, r.max_rows) AS f`,
+        type, rank,
+        reads.map((r) => r.orgId),
+        reads.map((r) => r.after?.runAt ?? -Number.MAX_SAFE_INTEGER),
+        reads.map((r) => r.after?.seq ?? -1),
+        reads.map((r) => r.limit),
+      );
+      const answers: Candidate[][] = reads.map(() => []);
+      for (const row of rows) answers[Number(row.read_no) - 1]!.push(toCandidate(row));
+      for (const a of answers) a.sort((x, y) => x.runAt - y.runAt || x.seq - y.seq);
+      return answers;
     },
-    // Both walks are functions that never sort (migration 7): see schema.ts for why.
-    orgJobs: async (type, rank, orgId, after, limit) =>
-      (await q<Row>(
-        `SELECT * FROM ${n.orgJobsFn}($1, $2::int, $3, $4::bigint, $5::bigint, $6::int)`,
-        type, rank, orgId, after?.runAt ?? -Number.MAX_SAFE_INTEGER, after?.seq ?? -1, limit,
-      )).map(toCandidate),
     claimOrder: async (types, after, limit) =>
       (await q<Row>(
         `SELECT * FROM ${n.claimOrderFn}($1::text[], $2::int, $3::bigint, $4::bigint, $5::int)`,

@@ -60,6 +60,7 @@ export interface PgNames {
   /** The `org_jobs` and `claim_order` functions: the claim plan's walks (schema.ts, migration 7). */
   readonly orgJobsFn: string;
   readonly claimOrderFn: string;
+  readonly nextOrgsFn: string;
   /** The `require_transaction` function (see schema.ts). */
   readonly requireTransactionFn: string;
   /** LISTEN/NOTIFY channel of this store: the schema name. */
@@ -92,6 +93,7 @@ export function pgNames(schema: string): PgNamesWithoutBuilder {
     requireTransactionFn: `${s}.require_transaction`,
     orgJobsFn: `${s}.org_jobs`,
     claimOrderFn: `${s}.claim_order`,
+    nextOrgsFn: `${s}.next_orgs`,
     channel: schema,
   });
 }

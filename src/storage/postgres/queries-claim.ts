@@ -108,24 +108,24 @@ const seqStatements = new WeakMap<PgNames, string>();
 /** Fairness rotation per store instance: the org served last per level. */
 const cursors = new WeakMap<PgNames, FairnessCursor>();
 
-/** How long "only one org has queued jobs" is trusted (judged at the claims' `now`). */
-const ONE_ORG_TRUST_MS = 250;
-const oneOrgSince = new WeakMap<PgNames, number>();
+/** How long the answer to "do several orgs have queued jobs?" is trusted (judged at the claims' `now`). */
+const ORGS_ANSWER_TRUST_MS = 250;
+const orgsAnswers = new WeakMap<PgNames, { at: number; several: boolean }>();
 
 /**
  * True when the claim must go through the flow-control plan. Fairness alone needs it only when
  * several orgs have queued jobs; a single-tenant queue keeps the one-statement claim (and the
- * one-statement settle + claim), asking again at most every ONE_ORG_TRUST_MS. A second org
- * that appears meanwhile is served in turn from the next check on.
+ * one-statement settle + claim). The answer is asked again at most every ORGS_ANSWER_TRUST_MS:
+ * a second org that appears meanwhile is served in turn from the next check on, and a plan
+ * run when one org is left claims what the plain claim would.
  */
 export async function pgNeedsPlan(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<boolean> {
   if (!needsPlan(req)) return false;
   if (req.limits !== undefined && req.limits.length > 0) return true;
-  const since = oneOrgSince.get(n);
-  if (since !== undefined && req.now >= since && req.now - since < ONE_ORG_TRUST_MS) return false;
+  const known = orgsAnswers.get(n);
+  if (known !== undefined && req.now >= known.at && req.now - known.at < ORGS_ANSWER_TRUST_MS) return known.several;
   const several = await pgClaimReader(conn, n).severalOrgsQueued();
-  if (several) oneOrgSince.delete(n);
-  else oneOrgSince.set(n, req.now);
+  orgsAnswers.set(n, { at: req.now, several });
   return several;
 }
 

@@ -243,6 +243,37 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
            ORDER BY j.priority_rank, j.run_at, j.seq LIMIT max_rows $$`,
     ],
   },
+  {
+    version: 8,
+    name: 'the fair claim walks its orgs in one call',
+    up: (n) => [
+      // The org walk of the fair claim (claim-plan.ts, nextOrgs): a skip scan, one index seek
+      // per org, run in the database. As one round trip per org it cost a fair claim among 10
+      // orgs ~11 round trips, and fairness 'org' drained at 0.38x of 'none'.
+      `CREATE FUNCTION ${n.nextOrgsFn}(p_type text, p_rank integer, p_after text, max_rows integer)
+        RETURNS SETOF text
+        LANGUAGE plpgsql STABLE SET enable_bitmapscan = off SET enable_seqscan = off SET enable_sort = off AS
+        $$
+        DECLARE
+          last text := p_after;
+          found_org text;
+        BEGIN
+          FOR i IN 1..max_rows LOOP
+            IF last IS NULL THEN
+              SELECT j.org_id INTO found_org FROM ${n.jobs} j
+                WHERE j.status = 'queued' AND j.type = p_type AND j.priority_rank = p_rank ORDER BY j.org_id LIMIT 1;
+            ELSE
+              SELECT j.org_id INTO found_org FROM ${n.jobs} j
+                WHERE j.status = 'queued' AND j.type = p_type AND j.priority_rank = p_rank AND j.org_id > last ORDER BY j.org_id LIMIT 1;
+            END IF;
+            EXIT WHEN found_org IS NULL;
+            RETURN NEXT found_org;
+            last := found_org;
+          END LOOP;
+        END
+        $$`,
+    ],
+  },
 ];
 
 /**

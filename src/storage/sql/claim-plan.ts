@@ -38,14 +38,28 @@ export interface ClaimReader {
   countStarts(type: string, orgId: string | null, since: number): number;
   /** Running attempts of `type` (of `orgId` when given), from the jobs table. */
   countRunning(type: string, orgId: string | null): number;
-  /** Smallest org id > `after` (>= '' when `after` is null) with a queued job of `type` at `priorityRank`. */
-  nextOrg(type: string, priorityRank: number, after: string | null): string | null;
-  /** Up to `limit` queued jobs of (type, rank, org) after (runAt, seq) `after`, in (runAt, seq) order. */
-  orgJobs(type: string, priorityRank: number, orgId: string, after: { runAt: number; seq: number } | null, limit: number): Candidate[];
+  /**
+   * Up to `limit` org ids, ascending, each > `after` (all when `after` is null), that have a
+   * queued job of `type` at `priorityRank`: a skip scan, one seek per org.
+   */
+  nextOrgs(type: string, priorityRank: number, after: string | null, limit: number): string[];
+  /**
+   * For each read, up to `read.limit` queued jobs of (type, rank, read.orgId) after (runAt, seq)
+   * `read.after`, in (runAt, seq) order: one answer per read, in order. Batched so that a
+   * store across a network answers a claim round's reads of every org in one round trip.
+   */
+  orgJobs(type: string, priorityRank: number, reads: readonly OrgRead[]): Candidate[][];
   /** Up to `limit` queued jobs of `types` after `after` in claim order (priority, runAt, seq). */
   claimOrder(types: readonly string[], after: Candidate | null, limit: number): Candidate[];
   /** True when queued jobs of more than one org exist (a cheap pair of seeks). */
   severalOrgsQueued(): boolean;
+}
+
+/** One org's read of {@link ClaimReader.orgJobs}. */
+export interface OrgRead {
+  orgId: string;
+  after: { runAt: number; seq: number } | null;
+  limit: number;
 }
 
 /** An asynchronous {@link ClaimReader}. */
@@ -166,42 +180,58 @@ function* planFifo(req: ClaimJobsRequest, types: string[], allowed: Allowed, tak
   }
 }
 
-/** One org's claimable jobs at one level, merged across types in (runAt, seq) order, read lazily. */
+/** One org's claimable jobs at one level, merged across types in (runAt, seq) order, read ahead in batches. */
 class OrgStream {
-  /** Per type: rows read and not yet taken, and the last row read (the next page starts after it). */
-  readonly #buffers = new Map<string, { rows: Candidate[]; done: boolean; last?: Candidate }>();
+  /** Per type: rows read and not yet taken, whether the org has no more, and the last row read. */
+  readonly #buffers = new Map<string, { rows: Candidate[]; done: boolean; last: OrgRead['after'] }>();
   constructor(
     readonly orgId: string,
-    private readonly rank: number,
     private readonly types: readonly string[],
     /** Rows of the first read per type; each further read doubles it, up to ORG_READ_MAX. */
     private batch: number,
   ) {}
 
-  /** The org's next claimable job, or null when it has none left this claim. */
+  /** The read this org needs for `type` before its next turn, or null (rows buffered, or none left). */
+  readFor(type: string): OrgRead | null {
+    const b = this.#buffers.get(type);
+    if (b && (b.rows.length > 0 || b.done)) return null;
+    return { orgId: this.orgId, after: b?.last ?? null, limit: this.batch };
+  }
+
+  /** Stores the answer to {@link readFor}'s read. */
+  fill(type: string, read: OrgRead, rows: Candidate[]): void {
+    const last = rows[rows.length - 1];
+    this.#buffers.set(type, { rows, done: rows.length < read.limit, last: last ? { runAt: last.runAt, seq: last.seq } : read.after });
+    this.batch = Math.min(read.limit * 2, ORG_READ_MAX);
+  }
+
+  /** The org's next claimable job among the rows read, or null. Call after {@link fillStreams}. */
   *next(allowed: Allowed): Plan<Candidate | null> {
     let best: Candidate | null = null;
     for (const t of this.types) {
       if (!(yield* allowed({ type: t, orgId: this.orgId }))) continue;
-      const head = yield* this.#head(t);
+      const head = this.#buffers.get(t)?.rows[0];
       if (head && (!best || head.runAt < best.runAt || (head.runAt === best.runAt && head.seq < best.seq))) best = head;
     }
     if (best) this.#buffers.get(best.type)!.rows.shift();
     return best;
   }
+}
 
-  *#head(type: string): Plan<Candidate | null> {
-    let b = this.#buffers.get(type);
-    if (!b) this.#buffers.set(type, (b = { rows: [], done: false }));
-    if (b.rows.length === 0 && !b.done) {
-      const last = b.last;
-      const batch = this.batch;
-      b.rows = yield* ask('orgJobs', type, this.rank, this.orgId, last ? { runAt: last.runAt, seq: last.seq } : null, batch);
-      this.batch = Math.min(batch * 2, ORG_READ_MAX);
-      if (b.rows.length < batch) b.done = true;
-      if (b.rows.length > 0) b.last = b.rows[b.rows.length - 1];
+/**
+ * Reads what every stream needs for its next turn: per type, one batched read for all the
+ * streams whose rows of that type ran out (types they may not take now are not read).
+ */
+function* fillStreams(streams: readonly OrgStream[], types: readonly string[], rank: number, allowed: Allowed): Plan<void> {
+  for (const t of types) {
+    const reads: { s: OrgStream; read: OrgRead }[] = [];
+    for (const s of streams) {
+      const read = s.readFor(t);
+      if (read && (yield* allowed({ type: t, orgId: s.orgId }))) reads.push({ s, read });
     }
-    return b.rows[0] ?? null;
+    if (reads.length === 0) continue;
+    const answers = yield* ask('orgJobs', t, rank, reads.map((r) => r.read));
+    reads.forEach((r, i) => r.s.fill(t, r.read, answers[i] ?? []));
   }
 }
 
@@ -209,22 +239,42 @@ class OrgStream {
 class OrgTurns {
   readonly #seen = new Set<string>();
   #pass = 0;
-  #heads: Map<string, string | null> | null = null;
+  /** Per type: org ids read ahead (ascending), and whether the type has no more in this pass. */
+  #heads: Map<string, { orgs: string[]; done: boolean; last: string | null }> | null = null;
   constructor(
     private readonly types: readonly string[],
     private readonly rank: number,
     private readonly after: string | null,
   ) {}
 
-  /** The next org in turn, or null when every org had its turn. */
-  *next(): Plan<string | null> {
+  /** Up to `n` orgs in turn order (fewer only when every org had its turn). */
+  *next(n: number): Plan<string[]> {
+    const out: string[] = [];
+    while (out.length < n) {
+      const org = yield* this.#one(n - out.length);
+      if (org === null) break;
+      out.push(org);
+    }
+    return out;
+  }
+
+  /** The next org in turn, reading up to `ahead` org ids per type when a type's list runs out. */
+  *#one(ahead: number): Plan<string | null> {
     for (;;) {
       if (this.#heads === null) {
-        this.#heads = new Map();
-        for (const t of this.types) this.#heads.set(t, yield* ask('nextOrg', t, this.rank, this.#pass === 0 ? this.after : null));
+        this.#heads = new Map(this.types.map((t) => [t, { orgs: [], done: false, last: this.#pass === 0 ? this.after : null }]));
       }
       let min: string | null = null;
-      for (const h of this.#heads.values()) if (h !== null && (min === null || h < min)) min = h;
+      for (const [type, h] of this.#heads) {
+        if (h.orgs.length === 0 && !h.done) {
+          const limit = Math.max(4, Math.min(ahead, ORG_READ_MAX));
+          h.orgs = yield* ask('nextOrgs', type, this.rank, h.last, limit);
+          h.done = h.orgs.length < limit;
+          if (h.orgs.length > 0) h.last = h.orgs[h.orgs.length - 1]!;
+        }
+        const head = h.orgs[0];
+        if (head !== undefined && (min === null || head < min)) min = head;
+      }
       const wrapped = min !== null && this.#pass === 1 && this.after !== null && min > this.after;
       if (min === null || wrapped) {
         // Pass 0 ended: wrap round to the start (unless there is no cursor: one pass was all).
@@ -233,7 +283,7 @@ class OrgTurns {
         this.#heads = null;
         continue;
       }
-      for (const [t, h] of this.#heads) if (h === min) this.#heads.set(t, yield* ask('nextOrg', t, this.rank, min));
+      for (const h of this.#heads.values()) if (h.orgs[0] === min) h.orgs.shift();
       if (this.#seen.has(min)) continue;
       this.#seen.add(min);
       return min;
@@ -253,27 +303,41 @@ function firstOrgRead(limit: number): number {
   return Math.min(Math.max(4, Math.ceil(limit / 4)), ORG_READ_MAX);
 }
 
+/** The first priority rank after `rank` with a queued job of `types` (one seek; levels without jobs cost nothing). */
+function* nextLevel(types: readonly string[], rank: number): Plan<number | null> {
+  const after = rank < 0 ? null : { seq: Number.MAX_SAFE_INTEGER, type: '', orgId: '', priorityRank: rank, runAt: Number.MAX_SAFE_INTEGER };
+  const [head] = yield* ask('claimOrder', types, after, 1);
+  return head?.priorityRank ?? null;
+}
+
 /** Round-robin over orgs within each priority level; see the module comment. */
 function* planFair(req: ClaimJobsRequest, types: string[], cursor: FairnessCursor, allowed: Allowed, take: Take, seqs: number[]): Plan<void> {
-  for (let rank = 0; rank <= 3 && seqs.length < req.limit; rank++) {
+  for (let rank = yield* nextLevel(types, -1); rank !== null; rank = seqs.length < req.limit ? yield* nextLevel(types, rank) : null) {
     const streams: OrgStream[] = [];
     let visited = 0;
     let lastServed: string | undefined;
-    // Round 1: one job from each org in turn order, discovering orgs as we go.
+    // Round 1: one job from each org in turn order, discovering orgs a batch at a time (as
+    // many as there are slots left: each may give one job).
     const turns = new OrgTurns(types, rank, cursor.get(rank) ?? null);
-    while (seqs.length < req.limit && visited++ < ORG_VISIT_BOUND) {
-      const org = yield* turns.next();
-      if (org === null) break;
-      const s = new OrgStream(org, rank, types, firstOrgRead(req.limit));
-      const c = yield* s.next(allowed);
-      if (!c) continue;
-      take(c, seqs);
-      lastServed = org;
-      streams.push(s);
+    round1: while (seqs.length < req.limit && visited < ORG_VISIT_BOUND) {
+      const orgs = yield* turns.next(Math.min(req.limit - seqs.length, ORG_VISIT_BOUND - visited));
+      if (orgs.length === 0) break;
+      visited += orgs.length;
+      const batch = orgs.map((org) => new OrgStream(org, types, firstOrgRead(req.limit)));
+      yield* fillStreams(batch, types, rank, allowed);
+      for (const s of batch) {
+        if (seqs.length >= req.limit) break round1;
+        const c = yield* s.next(allowed);
+        if (!c) continue;
+        take(c, seqs);
+        lastServed = s.orgId;
+        streams.push(s);
+      }
     }
     // Further rounds over the orgs that still had jobs, until the slots are full.
     let live = streams;
     while (seqs.length < req.limit && live.length > 0) {
+      yield* fillStreams(live, types, rank, allowed);
       const still: OrgStream[] = [];
       for (const s of live) {
         if (seqs.length >= req.limit) break;

@@ -51,6 +51,11 @@ class MemoryQueue implements ClaimReader {
       .sort((x, y) => x.priorityRank - y.priorityRank || x.runAt - y.runAt || x.seq - y.seq)
       .slice(0, limit);
   }
+  firstLevel(types: readonly string[], afterRank: number): number | null {
+    this.lookups++;
+    const ranks = this.queued.filter((c) => types.includes(c.type) && c.priorityRank > afterRank).map((c) => c.priorityRank);
+    return ranks.length === 0 ? null : Math.min(...ranks);
+  }
   severalOrgsQueued(): boolean {
     this.lookups++;
     return new Set(this.queued.map((c) => c.orgId)).size > 1;

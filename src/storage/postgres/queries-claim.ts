@@ -13,7 +13,7 @@ import { rowToClaimed, type JobRow } from '../sql/job-row.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import { DB_NOW_MS, type PgNames } from './pg-names.js';
 import { SYSTEM_ACTOR } from './transitions.js';
-import { needsPlan, planClaimAsync, startsToLog, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
+import { needsPlan, planClaimAsync, startsToLog, type AsyncClaimReader, type ClaimPlan, type FairnessCursor } from '../sql/claim-plan.js';
 import { lockLimitedTypes, pgClaimReader, pgLogStarts } from './claim-reader.js';
 
 
@@ -122,11 +122,21 @@ const orgsAnswers = new WeakMap<PgNames, { at: number; several: boolean }>();
 export async function pgNeedsPlan(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<boolean> {
   if (!needsPlan(req)) return false;
   if (req.limits !== undefined && req.limits.length > 0) return true;
+  return severalOrgsQueued(conn, n, req.now);
+}
+
+/** The trusted answer to "do several orgs have queued jobs?" (see pgNeedsPlan), asked again when stale. */
+async function severalOrgsQueued(conn: PgConnection | PgTx, n: PgNames, now: number): Promise<boolean> {
   const known = orgsAnswers.get(n);
-  if (known !== undefined && req.now >= known.at && req.now - known.at < ORGS_ANSWER_TRUST_MS) return known.several;
+  if (known !== undefined && now >= known.at && now - known.at < ORGS_ANSWER_TRUST_MS) return known.several;
   const several = await pgClaimReader(conn, n).severalOrgsQueued();
-  orgsAnswers.set(n, { at: req.now, several });
+  orgsAnswers.set(n, { at: now, several });
   return several;
+}
+
+/** The plan's reader, answering "several orgs?" from the trusted answer (the plan asks it again after pgNeedsPlan). */
+function planReader(conn: PgConnection | PgTx, n: PgNames, now: number): AsyncClaimReader {
+  return { ...pgClaimReader(conn, n), severalOrgsQueued: () => severalOrgsQueued(conn, n, now) };
 }
 
 /** Promotes due jobs when asked (`promoteDue`), then claims up to `limit` queued jobs of `types` in claim order (or as flow control plans). */
@@ -158,14 +168,31 @@ async function plainClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsR
 async function plannedClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest): Promise<ClaimResult> {
   let cursor = cursors.get(n);
   if (!cursor) cursors.set(n, (cursor = new Map()));
-  // Promote first: the plan picks among queued jobs, so a job due now (a retry, a snooze) must
-  // be queued when it looks, or it waits for the next claim (up to pollIntervalMs).
   const promoteLimit = req.promoteDue ?? 0;
-  const promoted = promoteLimit > 0 ? await promoteDueJobs(conn, n, { now: req.now, limit: promoteLimit }) : 0;
-  const plan = await planClaimAsync(pgClaimReader(conn, n), req, cursor);
-  if (plan.kind === 'none') return { claimed: [], promoted };
-  const result = await plannedClaimOf(conn, n, req, plan);
-  return { claimed: result.claimed, promoted: promoted + result.promoted };
+  const limited = req.limits !== undefined && req.limits.length > 0;
+  if (limited) {
+    // Promote first: the plan picks among queued jobs, so a job due now (a retry, a snooze)
+    // must be queued when it looks. (Planning twice, as below, would count the first
+    // batch's starts short: they enter the start log after the claim.)
+    const promoted = promoteLimit > 0 ? await promoteDueJobs(conn, n, { now: req.now, limit: promoteLimit }) : 0;
+    const r = await planAndClaim(conn, n, req, cursor);
+    return { claimed: r.claimed, promoted: promoted + r.promoted };
+  }
+  // Fairness alone: the claim statement promotes due jobs itself (one statement, not two);
+  // when it did and slots are left, plan once more so those jobs start now, not next claim.
+  const first = await planAndClaim(conn, n, req, cursor);
+  let promoted = first.promoted;
+  if (first.promoted === 0 && first.claimed.length === 0 && promoteLimit > 0) promoted = await promoteDueJobs(conn, n, { now: req.now, limit: promoteLimit });
+  if (promoted === 0 || first.claimed.length >= req.limit) return first;
+  const rest = await planAndClaim(conn, n, { ...req, limit: req.limit - first.claimed.length, promoteDue: 0 }, cursor);
+  return { claimed: [...first.claimed, ...rest.claimed], promoted: promoted + rest.promoted };
+}
+
+/** Plans among the queued jobs and claims the plan (its statement promoting due jobs as asked). */
+async function planAndClaim(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest, cursor: FairnessCursor): Promise<ClaimResult> {
+  const plan = await planClaimAsync(planReader(conn, n, req.now), req, cursor);
+  if (plan.kind === 'none') return { claimed: [], promoted: 0 };
+  return plannedClaimOf(conn, n, req, plan);
 }
 
 async function plannedClaimOf(conn: PgConnection | PgTx, n: PgNames, req: ClaimJobsRequest, plan: ClaimPlan & { kind: 'fast' | 'seqs' }): Promise<ClaimResult> {

@@ -51,6 +51,8 @@ export interface ClaimReader {
   orgJobs(type: string, priorityRank: number, reads: readonly OrgRead[]): Candidate[][];
   /** Up to `limit` queued jobs of `types` after `after` in claim order (priority, runAt, seq). */
   claimOrder(types: readonly string[], after: Candidate | null, limit: number): Candidate[];
+  /** The smallest priority rank > `afterRank` with a queued job of `types`, or null. */
+  firstLevel(types: readonly string[], afterRank: number): number | null;
   /** True when queued jobs of more than one org exist (a cheap pair of seeks). */
   severalOrgsQueued(): boolean;
 }
@@ -267,7 +269,7 @@ class OrgTurns {
       let min: string | null = null;
       for (const [type, h] of this.#heads) {
         if (h.orgs.length === 0 && !h.done) {
-          const limit = Math.max(4, Math.min(ahead, ORG_READ_MAX));
+          const limit = orgBatch(ahead);
           h.orgs = yield* ask('nextOrgs', type, this.rank, h.last, limit);
           h.done = h.orgs.length < limit;
           if (h.orgs.length > 0) h.last = h.orgs[h.orgs.length - 1]!;
@@ -291,6 +293,11 @@ class OrgTurns {
   }
 }
 
+/** Org ids one walk of the orgs reads ahead, for `wanted` more orgs (at least 4, at most ORG_READ_MAX). */
+function orgBatch(wanted: number): number {
+  return Math.max(4, Math.min(wanted, ORG_READ_MAX));
+}
+
 /** Most rows one org read asks for. */
 const ORG_READ_MAX = 64;
 
@@ -303,16 +310,9 @@ function firstOrgRead(limit: number): number {
   return Math.min(Math.max(4, Math.ceil(limit / 4)), ORG_READ_MAX);
 }
 
-/** The first priority rank after `rank` with a queued job of `types` (one seek; levels without jobs cost nothing). */
-function* nextLevel(types: readonly string[], rank: number): Plan<number | null> {
-  const after = rank < 0 ? null : { seq: Number.MAX_SAFE_INTEGER, type: '', orgId: '', priorityRank: rank, runAt: Number.MAX_SAFE_INTEGER };
-  const [head] = yield* ask('claimOrder', types, after, 1);
-  return head?.priorityRank ?? null;
-}
-
 /** Round-robin over orgs within each priority level; see the module comment. */
 function* planFair(req: ClaimJobsRequest, types: string[], cursor: FairnessCursor, allowed: Allowed, take: Take, seqs: number[]): Plan<void> {
-  for (let rank = yield* nextLevel(types, -1); rank !== null; rank = seqs.length < req.limit ? yield* nextLevel(types, rank) : null) {
+  for (let rank = yield* ask('firstLevel', types, -1); rank !== null; rank = seqs.length < req.limit ? yield* ask('firstLevel', types, rank) : null) {
     const streams: OrgStream[] = [];
     let visited = 0;
     let lastServed: string | undefined;

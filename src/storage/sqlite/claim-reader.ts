@@ -63,6 +63,8 @@ export function sqliteClaimReader(conn: SqliteConnection): ClaimReader {
       conn
         .all<Row>(raw(CLAIM_ORDER, JSON.stringify(types), after?.priorityRank ?? -1, after?.runAt ?? -Number.MAX_SAFE_INTEGER, after?.seq ?? -1, limit))
         .map(toCandidate),
+    firstLevel: (types, afterRank) =>
+      conn.get<Row>(raw(CLAIM_ORDER, JSON.stringify(types), afterRank, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 1))?.priority_rank ?? null,
     severalOrgsQueued: () => {
       const first = conn.get<{ org_id: string }>(raw(ANY_ORG));
       return first !== undefined && conn.get<{ x: number }>(raw(OTHER_ORG, first.org_id)) !== undefined;

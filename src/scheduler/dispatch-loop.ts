@@ -8,11 +8,11 @@
  * Two paths claim: the claim loop and the settle path (a settle batch claims for the free
  * slots in the same transaction, settle-path.ts).
  *
- * Why handlers never exceed `concurrency`: `#pump` starts one only while `#busy` (handlers
- * running) is under it, and a slot frees when its handler is over (before its settle commits,
- * so the next job starts at once). Why claims never take more than the room: a claim
- * reserves the room it asks for (`#reserved`) before it goes to the store, and both paths
- * count `busy + buffered + reserved`; the reservation ends in the step that buffers the jobs.
+ * Why handlers never exceed `concurrency`: `#pump` starts one only while a slot is free
+ * (`Slots`, slots.ts: busy handlers under `concurrency`), and a slot frees when its handler is
+ * over (before its settle commits, so the next job starts at once). Why claims never take more
+ * than the room: a claim reserves the room it asks for before it goes to the store, and both
+ * paths count `busy + buffered + reserved`; the reservation ends in the step that buffers the jobs.
  * Why nothing starts once `stop()` began: `#admit` releases (back to `queued`, unstarted)
  * whatever a claim in flight returns after that point, and stop releases the buffer.
  */
@@ -25,6 +25,7 @@ import { IsolationPool } from '../isolation/isolation-pool.js';
 import { LeaseKeeper, type LeasedAttempt } from './lease-keeper.js';
 import { MAX_JOBS_PER_TRANSACTION, PREFETCH_MAX_WAIT_FRACTION, PrefetchBuffer } from './prefetch-buffer.js';
 import { SettlePath } from './settle-path.js';
+import { Slots } from './slots.js';
 
 /** Options of the loop, taken from the engine's options. */
 export interface DispatchLoopOptions {
@@ -57,8 +58,8 @@ export class DispatchLoop {
   readonly #o: DispatchLoopOptions;
   /** Every attempt from its start until its settle committed. */
   readonly #runners = new Map<string, { runner: JobRunner; done: Promise<void> }>();
-  /** Handlers running now (≤ concurrency); a runner whose settle is in flight no longer counts. */
-  #busy = 0;
+  /** Handlers running (a runner whose settle is in flight no longer counts), room reserved, "claimed short". */
+  readonly #slots: Slots;
   readonly #buffer: PrefetchBuffer;
   readonly #settles: SettlePath;
   readonly #leaseKeeper: LeaseKeeper;
@@ -67,10 +68,6 @@ export class DispatchLoop {
   #tick: Promise<void> | null = null;
   #wakeScheduled = false;
   #again = false;
-  /** True when the last claim found fewer jobs than it asked for (nothing more is due). */
-  #exhausted = false;
-  /** Room promised to claims in flight (claim loop or settle path); see the module comment. */
-  #reserved = 0;
   /** Claims sent to the store and not back yet (either path), each resolved when it is. */
   readonly #claimsInFlight = new Map<ClaimJobsRequest, { back: Promise<void>; done(): void }>();
   #idleWaiters: (() => void)[] = [];
@@ -81,6 +78,7 @@ export class DispatchLoop {
 
   constructor(options: DispatchLoopOptions) {
     this.#o = options;
+    this.#slots = new Slots(options.concurrency);
     this.#isolation = new IsolationPool({ maxThreads: options.concurrency });
     // A prefetched job canceled or lost while it waited: the store already moved on; drop it.
     this.#buffer = new PrefetchBuffer(options.concurrency, () => this.#notifyIdle());
@@ -101,7 +99,7 @@ export class DispatchLoop {
           this.#back(request);
           if (claimed === null) return;
           this.#lastClaimAt = options.clock.now();
-          if (claimed.length < request.limit) this.#exhausted = true;
+          this.#slots.claimed(request.limit, claimed.length);
           await this.#admit(claimed);
         },
       },
@@ -137,7 +135,7 @@ export class DispatchLoop {
   /** Claims as soon as possible (a submit, a freed slot or a store notice). */
   wake(): void {
     if (this.#state !== 'running') return;
-    this.#exhausted = false;
+    this.#slots.woke();
     if (this.#tick) {
       this.#again = true;
       return;
@@ -173,7 +171,7 @@ export class DispatchLoop {
 
   /** A claim goes to the store: its room is reserved and it counts as in flight. */
   #sent(request: ClaimJobsRequest): void {
-    this.#reserved += request.limit;
+    this.#slots.reserve(request.limit);
     let done!: () => void;
     const back = new Promise<void>((resolve) => (done = resolve));
     this.#claimsInFlight.set(request, { back, done });
@@ -181,7 +179,7 @@ export class DispatchLoop {
 
   /** The claim is back (or failed): its reservation ends, in the step that buffers its jobs. */
   #back(request: ClaimJobsRequest): void {
-    this.#reserved -= request.limit;
+    this.#slots.unreserve(request.limit);
     this.#claimsInFlight.get(request)?.done();
     this.#claimsInFlight.delete(request);
   }
@@ -198,7 +196,7 @@ export class DispatchLoop {
    * (used by `drain()` in jobwing/testing).
    */
   async whenIdle(): Promise<void> {
-    const quiet = () => !this.#tick && !this.#wakeScheduled && this.#exhausted && this.#runners.size === 0 && this.#buffer.size === 0;
+    const quiet = () => !this.#tick && !this.#wakeScheduled && this.#slots.exhausted && this.#runners.size === 0 && this.#buffer.size === 0;
     for (;;) {
       if (this.#state !== 'running') return;
       if (quiet()) {
@@ -257,10 +255,10 @@ export class DispatchLoop {
    * prefetched job would hold a capped slot, or count as a start, without running).
    */
   #claimRequest(): ClaimJobsRequest {
-    const { registry, clock, workerId, leaseMs, fairness, concurrency } = this.#o;
+    const { registry, clock, workerId, leaseMs, fairness } = this.#o;
     const limits = registry.claimLimits();
     const depth = limits.length > 0 ? 0 : this.#buffer.depth();
-    const room = concurrency + depth - this.#busy - this.#buffer.size - this.#reserved;
+    const room = this.#slots.room(this.#buffer.size, depth);
     const limit = Math.min(room, MAX_JOBS_PER_TRANSACTION);
     const request = { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs, promoteDue: PROMOTE_PER_CLAIM, fairness };
     return limits.length > 0 ? { ...request, limits } : request;
@@ -288,7 +286,7 @@ export class DispatchLoop {
       if (this.#state !== 'running') return;
       if (claimed.length < request.limit) {
         if (this.#again) continue; // a submit arrived during the claim
-        this.#exhausted = true;
+        this.#slots.claimed(request.limit, claimed.length);
         await this.#sleepUntilNextDue();
         return;
       }
@@ -338,7 +336,7 @@ export class DispatchLoop {
 
   /** The one place handlers start: from the buffer, while a slot is free. */
   #pump(): void {
-    while (this.#state === 'running' && this.#busy < this.#o.concurrency) {
+    while (this.#state === 'running' && this.#slots.free) {
       const next = this.#buffer.shift();
       if (!next) return;
       this.#startRunner(next);
@@ -352,10 +350,10 @@ export class DispatchLoop {
     const slotFree = () => {
       if (!busy) return;
       busy = false;
-      this.#busy--;
+      this.#slots.finish();
       this.#pump();
     };
-    this.#busy++;
+    this.#slots.start();
     const runner = new JobRunner(claimed, type, {
       storage: this.#o.storage,
       clock: this.#o.clock,

@@ -1,20 +1,7 @@
+/** Payload rules (src/payload.ts): canonical JSON, the dedup hash, size limits. */
 import { describe, expect, it } from 'vitest';
-import { classifyError, PermanentError, TransientError, PayloadTooLargeError, ValidationError } from '../../src/index.js';
+import { PayloadTooLargeError, ValidationError } from '../../src/index.js';
 import { canonicalJson, dedupHash, serializePayload } from '../../src/payload.js';
-
-describe('classifyError', () => {
-  it('PermanentError is permanent and TransientError transient, whatever the override says', () => {
-    expect(classifyError(new PermanentError('x'), () => 'transient')).toBe('permanent');
-    expect(classifyError(new TransientError('x'), () => 'permanent')).toBe('transient');
-  });
-  it('other errors are transient unless the override says permanent', () => {
-    expect(classifyError(new Error('x'))).toBe('transient');
-    expect(classifyError(new RangeError('x'), (e) => (e instanceof RangeError ? 'permanent' : 'transient'))).toBe('permanent');
-  });
-  it('a throwing override counts as transient', () => {
-    expect(classifyError(new Error('x'), () => { throw new Error('bug'); })).toBe('transient');
-  });
-});
 
 describe('payloads', () => {
   it('canonical JSON ignores key order at every level', () => {

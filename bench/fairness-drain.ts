@@ -11,13 +11,13 @@
  *
  *   npx tsx bench/fairness-drain.ts [--jobs 10000] [--concurrency 16] [--reps 3] [--orgs 1,10] [--store sqlite|postgres]
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { JobEngine, sqliteStorage, type StorageAdapter } from '../src/index.js';
 import { noopEntries, noopType } from './job-types.js';
+import { scratchPgSchema } from './pg-common.js';
 import { cpuMs, fmt } from './stats.js';
 
 const arg = (name: string, fallback: string) => {
@@ -30,7 +30,6 @@ const REPS = Number(arg('reps', '3'));
 const ORGS = arg('orgs', '1,10').split(',').map(Number);
 const STORE = arg('store', 'sqlite');
 const BATCH = 1_000;
-const PG_URL = process.env.JOBWING_BENCH_PG_URL ?? process.env.JOBWING_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 type Fairness = 'org' | 'none';
 const dir = mkdtempSync(join(tmpdir(), 'jobwing-fair-drain-'));
@@ -40,17 +39,8 @@ let fileSeq = 0;
 async function freshStore(name: string): Promise<{ storage: () => StorageAdapter; cleanup: () => Promise<void> }> {
   if (STORE === 'postgres') {
     const { postgresStorage } = await import('../src/postgres.js');
-    const schema = `jobwing_fdrain_${randomUUID().slice(0, 8)}`;
-    return {
-      storage: () => postgresStorage({ connectionString: PG_URL, schema }),
-      cleanup: async () => {
-        const pg = (await import('pg')).default;
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await c.end();
-      },
-    };
+    const { url, schema, drop } = scratchPgSchema('jobwing_fdrain');
+    return { storage: () => postgresStorage({ connectionString: url, schema }), cleanup: drop };
   }
   const path = join(dir, `${name}.sqlite`);
   return {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sqliteStorage, type StorageAdapter } from '../src/index.js';
 import type { NewJob } from '../src/storage/adapter.js';
+import { scratchPgSchema } from './pg-common.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,19 +34,8 @@ function job(orgId: string, n: number, now: number): NewJob {
 async function openStore(): Promise<{ store: StorageAdapter; cleanup: () => Promise<void> }> {
   if (STORE === 'postgres') {
     const { postgresStorage } = await import('../src/postgres.js');
-    const url = process.env.JOBWING_BENCH_PG_URL ?? process.env.JOBWING_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-    const schema = `jobwing_fair_${randomUUID().slice(0, 8)}`;
-    const store = postgresStorage({ connectionString: url, schema });
-    return {
-      store,
-      cleanup: async () => {
-        const pg = (await import('pg')).default;
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await c.end();
-      },
-    };
+    const { url, schema, drop } = scratchPgSchema('jobwing_fair');
+    return { store: postgresStorage({ connectionString: url, schema }), cleanup: drop };
   }
   const dir = mkdtempSync(join(tmpdir(), 'jobwing-fair-'));
   return { store: sqliteStorage({ path: join(dir, 'jobs.sqlite'), synchronous: 'NORMAL' }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };

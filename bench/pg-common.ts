@@ -1,4 +1,5 @@
 /** What the Postgres benchmark parent and its worker processes share. */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,6 +32,22 @@ export async function loadPostgresStorage(): Promise<PostgresStorageFactory | st
 /** The database URL: JOBWING_BENCH_PG_URL, then JOBWING_TEST_PG_URL, then the local default. */
 export function benchPgUrl(): string {
   return process.env.JOBWING_BENCH_PG_URL || process.env.JOBWING_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+/** A fresh schema name for one measurement, and how to drop it afterwards. */
+export function scratchPgSchema(prefix: string, url = benchPgUrl()): { url: string; schema: string; drop: () => Promise<void> } {
+  const schema = `${prefix}_${randomUUID().slice(0, 8)}`;
+  const drop = async () => {
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await c.end();
+    }
+  };
+  return { url, schema, drop };
 }
 
 /** The URL without its password, for messages. */

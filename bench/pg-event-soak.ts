@@ -5,9 +5,10 @@
  * are still missing 30 s later, it prints which seqs are missing and every `readEvents` call
  * around them (decoded cursors), and exits 1.
  *
- * Found 2026-12-03: about 1 drain in 30–75 loses one settle batch's events (20–28 rows): a
- * short page advanced the cursor to the horizon while the batch's committed rows (seqs <= the
- * horizon) were not visible to the read. See the issue 8/10 note of that day.
+ * Found 2026-12-03: about 1 drain in 30–85 loses one settle batch's events (15–32 rows): a
+ * short page advanced the cursor to the horizon while that batch's writer, still running and
+ * holding seqs <= the horizon, was missing from read_events' pg_locks writer list. See the
+ * closing note of that day (issues stops).
  *
  *   npx tsx bench/pg-event-soak.ts [--drains 80]
  */

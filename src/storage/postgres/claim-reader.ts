@@ -3,7 +3,7 @@
  * the partial indexes of migration 4 (`jobs_running_idx`, `jobs_fair_idx`,
  * `jobs_org_queued_idx`), and the lock that serializes claims of capped types.
  */
-import type { AsyncClaimReader, Candidate, OrgRead, StartLogWrite } from '../sql/claim-plan.js';
+import type { AsyncClaimReader, Candidate, StartLogWrite } from '../sql/claim-plan.js';
 import type { RateWindow } from '../adapter.js';
 import { raw, type PgConnection, type PgTx } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
@@ -41,21 +41,6 @@ export async function pgLogStarts(conn: PgConnection | PgTx, n: PgNames, write: 
 /** A reader over `conn` (a transaction when counts must be current under the limit lock). */
 export function pgClaimReader(conn: PgConnection | PgTx, n: PgNames): AsyncClaimReader {
   const q = <R>(sql: string, ...params: unknown[]) => conn.query<R>(raw(sql, ...params), { prepare: true });
-  const readOrgJobs = async (type: string, rank: number, reads: readonly OrgRead[]): Promise<Candidate[][]> => {
-    const rows = await q<Row & { read_no: string }>(
-      `SELECT r.read_no, f.* FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::int[]) WITH ORDINALITY AS r(org, after_run_at, after_seq, max_rows, read_no)
-         CROSS JOIN LATERAL ${n.orgJobsFn}($1, $2::int, r.org, r.after_run_at, r.after_seq, r.max_rows) AS f`,
-      type, rank,
-      reads.map((r) => r.orgId),
-      reads.map((r) => r.after?.runAt ?? -Number.MAX_SAFE_INTEGER),
-      reads.map((r) => r.after?.seq ?? -1),
-      reads.map((r) => r.limit),
-    );
-    const answers: Candidate[][] = reads.map(() => []);
-    for (const row of rows) answers[Number(row.read_no) - 1]!.push(toCandidate(row));
-    for (const a of answers) a.sort((x, y) => x.runAt - y.runAt || x.seq - y.seq);
-    return answers;
-  };
   return {
     firstLevel: async (types, afterRank) => {
       const [row] = await q<Row>(
@@ -75,7 +60,21 @@ export function pgClaimReader(conn: PgConnection | PgTx, n: PgNames): AsyncClaim
     nextOrgs: async (type, rank, after, limit) =>
       (await q<{ org: string }>(`SELECT o AS org FROM ${n.nextOrgsFn}($1, $2::int, $3, $4::int) AS o`, type, rank, after, limit)).map((r) => r.org),
     // Every read of the batch in one statement; rows come back tagged with their read's number.
-    orgJobs: readOrgJobs,
+    orgJobs: async (type, rank, reads) => {
+      const rows = await q<Row & { read_no: string }>(
+        `SELECT r.read_no, f.* FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::int[]) WITH ORDINALITY AS r(org, after_run_at, after_seq, max_rows, read_no)
+           CROSS JOIN LATERAL ${n.orgJobsFn}($1, $2::int, r.org, r.after_run_at, r.after_seq, r.max_rows) AS f`,
+        type, rank,
+        reads.map((r) => r.orgId),
+        reads.map((r) => r.after?.runAt ?? -Number.MAX_SAFE_INTEGER),
+        reads.map((r) => r.after?.seq ?? -1),
+        reads.map((r) => r.limit),
+      );
+      const answers: Candidate[][] = reads.map(() => []);
+      for (const row of rows) answers[Number(row.read_no) - 1]!.push(toCandidate(row));
+      for (const a of answers) a.sort((x, y) => x.runAt - y.runAt || x.seq - y.seq);
+      return answers;
+    },
     claimOrder: async (types, after, limit) =>
       (await q<Row>(
         `SELECT * FROM ${n.claimOrderFn}($1::text[], $2::int, $3::bigint, $4::bigint, $5::int)`,

@@ -9,7 +9,8 @@
  * tail skips events.
  *
  * The fix (`read_events` in schema.ts, one round trip):
- * 1. read the sequence's last value H: every seq ≤ H has been handed out;
+ * 1. read the sequence's last value H under its lock ({@link eventHorizonSql}): every seq ≤ H
+ *    has been handed out, and no seq > H has;
  * 2. then find the transactions that may still hold one: running transactions (the snapshot's
  *    in-progress list) that hold a RowExclusiveLock on the history or progress table of this
  *    schema (`pg_locks`). An inserter takes that lock before its row's seq, and
@@ -42,6 +43,7 @@ import type { EventCursor, ReadEventsRequest, ReadEventsResult, StoreEvent } fro
 import { progressEventOf, statusEventOf } from '../sql/event-row.js';
 import { raw, type PgConnection } from './pg-connection.js';
 import type { PgNames } from './pg-names.js';
+import { eventHorizonSql } from './schema.js';
 
 /** Longest wait, per read, for transactions holding earlier seqs to finish. */
 export const EVENT_WAIT_MS = 250;
@@ -113,7 +115,7 @@ function toEvent(r: EventRow): StoreEvent {
 export async function readEvents(conn: PgConnection, n: PgNames, req: ReadEventsRequest): Promise<ReadEventsResult> {
   if (req.after === null) {
     const [row] = await conn.query<{ last: number }>(
-      raw(`SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS last FROM ${n.eventSeq}`),
+      raw(`SELECT ${eventHorizonSql(n)} AS last`),
       { prepare: true },
     );
     return { events: [], cursor: encodeEventCursor({ seq: row?.last ?? 0, gaps: [], writers: [] }) };

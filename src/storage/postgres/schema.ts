@@ -274,7 +274,26 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
         $$`,
     ],
   },
+  {
+    version: 9,
+    name: 'event tail horizon read under the sequence lock',
+    // read_events read its horizon from the sequence's tuple without the buffer lock and could
+    // see nextval()'s WAL look-ahead value (up to 32 seqs too high): events were lost. See
+    // eventHorizonSql and test/regressions/pg-event-horizon.test.ts.
+    up: (n) => [readEventsFunction(n).replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION')],
+  },
 ];
+
+/**
+ * SQL for the event tail's horizon: the highest event seq handed out so far (0 before the
+ * first). Never `SELECT last_value FROM event_seq`: that reads the sequence's tuple without its
+ * buffer lock, and every 32nd nextval() briefly writes a value 32 ahead into it (the value its
+ * WAL record pre-logs), so such a read can see a horizon no transaction holds yet.
+ * pg_sequence_last_value() reads under the lock.
+ */
+export function eventHorizonSql(n: Pick<PgNames, 'eventSeq'>): string {
+  return `COALESCE(pg_sequence_last_value('${n.eventSeq}'::regclass), 0)`;
+}
 
 /**
  * `read_events(after_seq, max_rows, wait_ms)`: the event tail, explained in queries-events.ts.
@@ -300,7 +319,7 @@ function readEventsFunction(n: PgNames): string {
       stuck text := NULL;
     BEGIN
       -- 1. The highest event seq handed out so far (committed or not).
-      SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END INTO horizon FROM ${n.eventSeq} s;
+      SELECT ${eventHorizonSql(n)} INTO horizon;
       -- 2. Read afterwards: every transaction holding a seq <= horizon has finished, or is still
       --    running, holding a RowExclusiveLock on the history or progress table (taken before
       --    it could take a seq) and its transaction id (next_event_seq assigns it before the

@@ -5,10 +5,12 @@
  * are still missing 30 s later, it prints which seqs are missing and every `readEvents` call
  * around them (decoded cursors), and exits 1.
  *
- * Found 2026-12-03: about 1 drain in 30–85 loses one settle batch's events (15–32 rows): a
- * short page advanced the cursor to the horizon while that batch's writer, still running and
- * holding seqs <= the horizon, was missing from read_events' pg_locks writer list. See the
- * closing note of that day (issues stops).
+ * Found 2026-12-03: about 1 drain in 30–85 lost one settle batch's events (15–32 rows): a
+ * short page advanced the cursor to the horizon while that batch's writer, which had taken
+ * its seqs after the read's writer scan, was still running. Cause: the horizon was read with
+ * `SELECT last_value FROM event_seq`, which can see nextval()'s WAL look-ahead value (up to 32
+ * too high); now read with pg_sequence_last_value() (schema.ts, eventHorizonSql;
+ * test/regressions/pg-event-horizon.test.ts).
  *
  *   npx tsx bench/pg-event-soak.ts [--drains 80]
  */

@@ -3,12 +3,13 @@
  * temp dir outside the repo installs the tarball and completes a job with a web process
  * (worker: false) and a worker process, in ESM and in CJS.
  *
- * Fast path: the install skips install scripts and reuses this checkout's compiled
+ * Fast path: the build is reused when dist/ is newer than every input of the build (CI has
+ * just built it); the install skips install scripts and reuses this checkout's compiled
  * better-sqlite3 binary (same pinned version), so no native build runs here. `.ci/pack-check`
  * does the full install (scripts, native build) of the tarball and of the git checkout.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,13 +22,33 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
 const versionOf = (name: string) => (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 
+/** Newest (or oldest) modification time of the files under `path` (a file or a folder). */
+function mtimes(path: string, pick: (a: number, b: number) => number): number {
+  if (!statSync(path).isDirectory()) return statSync(path).mtimeMs;
+  return readdirSync(path, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs)
+    .reduce((a, b) => pick(a, b));
+}
+
+/**
+ * True when dist/ was built after the last change to anything the build reads: CI runs
+ * `npm run build` just before `npm test`, and a second build here cost 36 s of the suite.
+ */
+function distIsFresh(): boolean {
+  const dist = join(repo, 'dist');
+  if (!existsSync(join(dist, 'index.js')) || !existsSync(join(dist, 'cli', 'index.js'))) return false;
+  const inputs = ['src', 'package.json', 'tsup.config.ts', 'tsconfig.json'].map((f) => mtimes(join(repo, f), Math.max));
+  return mtimes(dist, Math.min) > Math.max(...inputs);
+}
+
 let work: string;
 let files: string[];
 let tarball: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'jobwing-pack-'));
-  await run('npm', ['run', 'build'], { cwd: repo });
+  if (!distIsFresh()) await run('npm', ['run', 'build'], { cwd: repo });
   const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: repo });
   const [info] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   tarball = join(work, info!.filename);

@@ -34,20 +34,27 @@ export function benchPgUrl(): string {
   return process.env.JOBWING_BENCH_PG_URL || process.env.JOBWING_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 }
 
+/** Runs `fn` on a client of its own, closed afterwards (pg is loaded only when a bench uses Postgres). */
+export async function withPgClient<T>(url: string, fn: (c: import('pg').Client) => Promise<T>): Promise<T> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops a bench's schema and everything in it. */
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  await withPgClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+}
+
 /** A fresh schema name for one measurement, and how to drop it afterwards. */
 export function scratchPgSchema(prefix: string, url = benchPgUrl()): { url: string; schema: string; drop: () => Promise<void> } {
   const schema = `${prefix}_${randomUUID().slice(0, 8)}`;
-  const drop = async () => {
-    const pg = (await import('pg')).default;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await c.end();
-    }
-  };
-  return { url, schema, drop };
+  return { url, schema, drop: () => dropPgSchema(url, schema) };
 }
 
 /** The URL without its password, for messages. */

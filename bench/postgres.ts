@@ -6,10 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { JobEngine } from '../src/index.js';
 import { noopEntries, noopType } from './job-types.js';
-import { benchPgUrl, loadPostgresStorage, redactUrl, type ParentMessage, type PostgresStorageFactory, type WorkerMessage } from './pg-common.js';
+import { benchPgUrl, dropPgSchema, loadPostgresStorage, withPgClient, redactUrl, type ParentMessage, type PostgresStorageFactory, type WorkerMessage } from './pg-common.js';
 import { latencySummary, sleep, throughput, type BenchResult } from './stats.js';
 
 /** Options from the command line. */
@@ -32,17 +31,6 @@ const DRAIN_CONCURRENCY = 16;
 let schemaSeq = 0;
 const newSchemaName = () => `jobwing_bench_${process.pid}_${Date.now().toString(36)}_${++schemaSeq}`;
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const dropSchema = (url: string, schema: string) => withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).then(() => undefined);
 
 /** A worker child process and the messages it sent. */
 class Worker {
@@ -214,7 +202,7 @@ async function pgDrain(postgresStorage: PostgresStorageFactory, url: string, pro
   } finally {
     await Promise.all(workers.map((w) => w.stop().catch(() => null)));
     await parent?.engine.stop().catch(() => undefined);
-    await dropSchema(url, schema).catch(() => undefined);
+    await dropPgSchema(url, schema).catch(() => undefined);
   }
 }
 
@@ -301,7 +289,7 @@ async function pgLatency(postgresStorage: PostgresStorageFactory, url: string, s
   } finally {
     await worker?.stop().catch(() => null);
     await parent?.engine.stop().catch(() => undefined);
-    await dropSchema(url, schema).catch(() => undefined);
+    await dropPgSchema(url, schema).catch(() => undefined);
   }
 }
 
@@ -317,7 +305,7 @@ export async function runPostgresBenchmarks(o: PostgresBenchOptions): Promise<st
   }
   const url = benchPgUrl();
   try {
-    await withClient(url, (c) => c.query('SELECT 1'));
+    await withPgClient(url, (c) => c.query('SELECT 1'));
   } catch (error) {
     o.report({ name: 'postgres', setting: redactUrl(url), jobs: 0, error: `cannot connect: ${(error as Error).message}` });
     return null;

@@ -14,6 +14,7 @@ import { add, broken } from '../helpers/fixtures.js';
 import { PG_URL, storeKinds, turns } from '../helpers/stores.js';
 import { square } from './fixtures/square.js';
 import { sharedStore } from './shared-store.js';
+import { scriptArgs } from '../helpers/script-bundle.js';
 
 for (const kind of storeKinds()) describe(`waitFor on ${kind.name}${kind.skip}`, () => {
   it.skipIf(kind.skip !== '')('a web engine waits for jobs a worker engine runs: completed, dead_letter, canceled', async () => {
@@ -94,7 +95,7 @@ afterAll(async () => {
 
 function startWorkerChild(args: string[]) {
   const script = fileURLToPath(new URL('./fixtures/worker-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [...scriptArgs(script), ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (m) => m === 'ready' && resolve());

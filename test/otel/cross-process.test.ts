@@ -20,6 +20,7 @@ import pg from 'pg';
 import type { OtelWorkerConfig, ReportedSpan } from './fixtures/otel-worker.js';
 import { TRACED_TYPES } from './fixtures/traced-types.js';
 import { otelKit } from './otel-kit.js';
+import { scriptArgs } from '../helpers/script-bundle.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WORKER = join(ROOT, 'test', 'otel', 'fixtures', 'otel-worker.ts');
@@ -27,7 +28,7 @@ const WORKER = join(ROOT, 'test', 'otel', 'fixtures', 'otel-worker.ts');
 /** Runs the worker child to completion; resolves with the spans it reports. */
 function runWorker(config: OtelWorkerConfig): Promise<ReportedSpan[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...scriptArgs(WORKER), JSON.stringify(config)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -17,6 +17,7 @@ import { defineJobType, JobEngine } from '../../src/index.js';
 import { sqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import { WalWatcher, type WatchFn } from '../../src/storage/sqlite/wal-watcher.js';
 import { newJob, T0 } from '../../src/testing/conformance/index.js';
+import { scriptArgs } from '../helpers/script-bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -122,7 +123,7 @@ describe('sqliteStorage: WAL watch', () => {
     worker.on('job:status', (e) => heard.push(`${e.to} ${e.jobId}`));
     await worker.start();
 
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'wake-submitter.ts'), path], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...scriptArgs(join(here, 'fixtures', 'wake-submitter.ts')), path], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -130,7 +131,7 @@ describe('sqliteStorage: WAL watch', () => {
     const exited = new Promise<number | null>((r) => child.on('close', r));
     cleanups.push(() => void child.kill());
     const lines = () => out.split('\n');
-    const guard = AbortSignal.timeout(15_000); // child boot (tsx) included; the poll is 60 s
+    const guard = AbortSignal.timeout(15_000); // child boot included; the poll is 60 s
     await until(() => lines().includes('ready') || child.exitCode !== null, guard);
     expect(lines(), err).toContain('ready');
 

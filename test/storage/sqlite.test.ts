@@ -18,6 +18,7 @@ import { PRUNABLE_SQL } from '../../src/storage/sqlite/queries-prune.js';
 import { applySqliteMigrations, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
 import { sqliteStorage, type SqliteStorageAdapter } from '../../src/storage/sqlite/sqlite-storage.js';
 import { describeStorageConformance, newJob, T0 } from '../../src/testing/conformance/index.js';
+import { scriptArgs } from '../helpers/script-bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -260,14 +261,14 @@ interface ChildResult {
   stderr: string;
 }
 
-/** Spawns a fixture under `node --import tsx`, speaking a line protocol on stdin/stdout. */
+/** Spawns a fixture (bundled, see helpers/script-bundle.ts), speaking a line protocol on stdin/stdout. */
 function startChild(fixture: string, args: string[]): {
   waitFor: (line: string) => Promise<void>;
   send: (line: string) => void;
   kill: () => void;
   done: Promise<ChildResult>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', fixture), ...args], {
+  const child = spawn(process.execPath, [...scriptArgs(join(here, 'fixtures', fixture)), ...args], {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const BUNDLE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'jobwing-test-scripts');
 
-function listTs(dir: string): string[] {
+/** Every .ts file under `dir`, sorted (what a bundle's cache key hashes). */
+export function listTs(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
@@ -67,28 +68,34 @@ function bundle(script: string): string {
   // esbuild is tsx's compiler (and tsup's), so it is installed whenever the tests can run.
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const tmp = `${out}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  esbuild.buildSync({
-    entryPoints: [script],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: tmp,
-    minifyWhitespace: true,
-    minifySyntax: true,
-    // Native or optional: loaded from node_modules at run time.
-    external: ['better-sqlite3', 'pg', 'pg-native'],
-    // CommonJS dependencies bundled into an ES module still call require().
-    banner: { js: `import { createRequire as __jwtCreateRequire } from 'node:module'; const require = __jwtCreateRequire(import.meta.url);` },
-    // package.json says sideEffects: false, which would let esbuild drop imports run for effect.
-    ignoreAnnotations: true,
-    logLevel: 'silent',
-  });
+  esbuild.buildSync({ ...NODE_BUNDLE_OPTIONS, entryPoints: [script], outfile: tmp });
   renameSync(tmp, out);
-  // Bundles of older sources pile up as the code changes; drop those unused for an hour.
-  for (const f of readdirSync(BUNDLE_DIR)) {
-    const p = join(BUNDLE_DIR, f);
-    if (p !== out && f.endsWith('.mjs') && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { force: true });
-  }
+  dropStaleBundles(BUNDLE_DIR, out, /\.mjs$/);
   return out;
+}
+
+/** esbuild options of every test bundle: one ES module for Node 20 with its dependencies inside. */
+export const NODE_BUNDLE_OPTIONS: import('esbuild').BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // Less to parse at every start (identifiers kept, so stack traces stay readable).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // Native or optional: loaded from node_modules at run time.
+  external: ['better-sqlite3', 'pg', 'pg-native'],
+  // CommonJS dependencies bundled into an ES module still call require().
+  banner: { js: `import { createRequire as __jwtCreateRequire } from 'node:module'; const require = __jwtCreateRequire(import.meta.url);` },
+  // package.json says sideEffects: false, which would let esbuild drop imports run for effect.
+  ignoreAnnotations: true,
+  logLevel: 'silent',
+};
+
+/** Bundles of older sources pile up as the code changes: drops those in `dir` matching `name`, other than `keep`, unused for an hour. */
+export function dropStaleBundles(dir: string, keep: string, name: RegExp): void {
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    if (p !== keep && name.test(f) && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { force: true });
+  }
 }

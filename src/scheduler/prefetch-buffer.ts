@@ -30,9 +30,10 @@ const MIN_DEPTH = 32;
  * host's thread (SQLite), so its size bounds how long it holds the event loop (64 settles and
  * a claim: about 4 ms on a 2-core machine). Why 64, not 32: a busy drain fills every settle
  * batch to the cap, and SQLite's cost per commit (the WAL pages every index dirties) is paid
- * per batch; 32 → 64 made the NORMAL drain at concurrency 16 1.1–1.4× faster, FULL 1.15–1.45×
- * (bench/run.ts --only drain, alternating runs, 2026-12-03). A deeper look-ahead
- * ({@link MIN_DEPTH} 64) gave nothing on top.
+ * per batch. 32 → 64, alternating runs on one machine (2026-12-03): the drain at concurrency 16
+ * 1.05–1.4× faster (NORMAL and FULL; bench/run.ts and bench:compare), at the price of ~5 ms
+ * more event-loop delay p99 (GC keeps more in flight; docs/performance.md). A deeper
+ * look-ahead ({@link MIN_DEPTH} 64) gave nothing on top.
  */
 export const MAX_JOBS_PER_TRANSACTION = 64;
 /** A prefetched job still waiting after this fraction of `leaseMs` is handed back. */

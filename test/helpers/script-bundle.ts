@@ -5,8 +5,9 @@
  *
  * Why: under tsx every child compiles kysely's and zod's hundreds of modules through its
  * hooks, 1–3 s of CPU per start on a 2-core machine; a bundle starts in a fraction of that.
- * The R19 test alone starts 20 children at once. (The fault harness has its own bundler,
- * test/faults/harness/worker-bundle.ts, which also wires in the optional Postgres store.)
+ * The R19 test alone starts 20 children at once. (The fault harness's bundler,
+ * test/faults/harness/worker-bundle.ts, uses the same options and also wires in the Postgres
+ * store; `JOBWING_TEST_TSX=1` sends its workers through tsx too.)
  *
  * Synchronous (esbuild's buildSync), so a child can be spawned from a constructor. Bundles are
  * keyed by a hash of every .ts file under src/ and test/, written to a temporary name and

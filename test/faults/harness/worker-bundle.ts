@@ -9,7 +9,7 @@ let workerCommand: Promise<string[]> | null = null;
 
 /**
  * The command line of a worker process: `node --import tsx fixtures/worker.ts` when
- * `JOBWING_FAULT_TSX=1`; by default `node <bundle>.mjs`, where the bundle is the same
+ * `JOBWING_FAULT_TSX=1` (or the suite-wide `JOBWING_TEST_TSX=1`); by default `node <bundle>.mjs`, where the bundle is the same
  * worker.ts and src/ compiled once by esbuild (the same compiler tsx uses), cached by content
  * hash. Why: on a 2-core machine tsx's module hooks make every worker start take 2–5 s
  * (kysely's hundreds of modules each go through them); the bundle starts in under 1 s, which
@@ -24,7 +24,7 @@ export function workerArgs(): Promise<string[]> {
 }
 
 async function buildWorkerBundle(): Promise<string[]> {
-  if (process.env.JOBWING_FAULT_TSX === '1') return ['--import', 'tsx', WORKER_SCRIPT];
+  if (process.env.JOBWING_FAULT_TSX === '1' || process.env.JOBWING_TEST_TSX === '1') return ['--import', 'tsx', WORKER_SCRIPT];
   const hasPostgres = existsSync(POSTGRES_MODULE);
   const hash = createHash('sha256');
   for (const f of [...listTs(join(REPO_ROOT, 'src')), ...listTs(join(FAULTS_DIR, 'fixtures'))]) hash.update(f).update(readFileSync(f));

@@ -1,8 +1,9 @@
 /**
  * Group commit: requests made while a flush is in flight (or within the same macrotask) are
  * written together in one store call. This is what makes one-fsync-per-batch possible without
- * adding latency: an idle queue flushes on the next `setImmediate`.
+ * adding latency: an idle queue flushes on the next turn of the event loop (next-turn.ts).
  */
+import { onNextTurn } from './next-turn.js';
 
 /** One request's own result: a batch may succeed for some requests and fail for others. */
 export type Settled<Res> = { ok: true; value: Res } | { ok: false; error: unknown };
@@ -53,7 +54,7 @@ export class BatchQueue<Req, Res> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    onNextTurn(() => {
       this.#scheduled = false;
       this.#run();
     });

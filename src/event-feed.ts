@@ -6,6 +6,7 @@
  */
 import type { EventCursor, StorageAdapter } from './storage/adapter.js';
 import type { SafeEmitter } from './events.js';
+import { nextTurn } from './next-turn.js';
 
 const PAGE = 500;
 
@@ -49,7 +50,7 @@ export class EventFeed {
       this.#again = true;
       return;
     }
-    this.#reading = (deferred ? new Promise<void>((r) => setImmediate(r)).then(() => this.#readAll()) : this.#readAll()).finally(() => {
+    this.#reading = (deferred ? nextTurn().then(() => this.#readAll()) : this.#readAll()).finally(() => {
       this.#reading = null;
       if (this.#again) {
         this.#again = false;
@@ -89,7 +90,7 @@ export class EventFeed {
           else this.emitter.safeEmit('job:progress', e.event);
         }
         if (events.length < PAGE) return;
-        await new Promise<void>((resolve) => setImmediate(resolve)); // yield between pages
+        await nextTurn(); // yield between pages
       }
     } catch (error) {
       this.reportError(error, 'events');

@@ -13,6 +13,8 @@
  * over (before its settle commits, so the next job starts at once). Why claims never take more
  * than the room: a claim reserves the room it asks for before it goes to the store, and both
  * paths count `busy + buffered + reserved`; the reservation ends in the step that buffers the jobs.
+ * Why claims never outrun settles: finished attempts waiting for their settle beyond one batch
+ * take room too (slots.ts, `SETTLING_ALLOWANCE`), so a fast drain holds a bounded set of jobs.
  * Why nothing starts once `stop()` began: `#admit` releases (back to `queued`, unstarted)
  * whatever a claim in flight returns after that point, and stop releases the buffer.
  */
@@ -20,6 +22,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import type { Instrumentation } from '../instrumentation.js';
 import type { JobRegistry } from '../registry.js';
 import type { ClaimedJob, ClaimJobsRequest, SettleRequest, StorageAdapter } from '../storage/adapter.js';
+import { nextTurn, onNextTurn } from '../next-turn.js';
 import { JobRunner } from './job-runner.js';
 import { IsolationPool } from '../isolation/isolation-pool.js';
 import { LeaseKeeper, type LeasedAttempt } from './lease-keeper.js';
@@ -51,14 +54,13 @@ export interface DispatchLoopOptions {
  */
 export const PROMOTE_PER_CLAIM = 1000;
 
-const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Claims and runs jobs while started. */
 export class DispatchLoop {
   readonly #o: DispatchLoopOptions;
   /** Every attempt from its start until its settle committed. */
   readonly #runners = new Map<string, { runner: JobRunner; done: Promise<void> }>();
-  /** Handlers running (a runner whose settle is in flight no longer counts), room reserved, "claimed short". */
+  /** Handlers running, finished attempts waiting for their settle, room reserved, "claimed short". */
   readonly #slots: Slots;
   readonly #buffer: PrefetchBuffer;
   readonly #settles: SettlePath;
@@ -88,9 +90,9 @@ export class DispatchLoop {
       reportError: options.reportError,
       maxBatch: MAX_JOBS_PER_TRANSACTION,
       claimAlong: {
-        begin: () => {
+        begin: (settles) => {
           if (this.#state !== 'running') return null;
-          const request = this.#claimRequest();
+          const request = this.#claimRequest(settles);
           if (request.limit <= 0) return null;
           this.#sent(request);
           return request;
@@ -147,7 +149,7 @@ export class DispatchLoop {
       this.#timer = null;
     }
     // Yield to the event loop first: a burst of wake-ups becomes one claim.
-    setImmediate(() => {
+    onNextTurn(() => {
       this.#wakeScheduled = false;
       if (this.#state !== 'running' || this.#tick) return;
       this.#tick = this.#claimLoop().finally(() => {
@@ -254,11 +256,11 @@ export class DispatchLoop {
    * promoting due jobs first, for the room left: free slots, plus the prefetch depth when no type is limited (a
    * prefetched job would hold a capped slot, or count as a start, without running).
    */
-  #claimRequest(): ClaimJobsRequest {
+  #claimRequest(settlingAlong = 0): ClaimJobsRequest {
     const { registry, clock, workerId, leaseMs, fairness } = this.#o;
     const limits = registry.claimLimits();
     const depth = limits.length > 0 ? 0 : this.#buffer.depth();
-    const room = this.#slots.room(this.#buffer.size, depth);
+    const room = this.#slots.room(this.#buffer.size, depth, settlingAlong);
     const limit = Math.min(room, MAX_JOBS_PER_TRANSACTION);
     const request = { workerId, types: registry.implementedNames(), limit, now: clock.now(), leaseMs, promoteDue: PROMOTE_PER_CLAIM, fairness };
     return limits.length > 0 ? { ...request, limits } : request;
@@ -290,7 +292,7 @@ export class DispatchLoop {
         await this.#sleepUntilNextDue();
         return;
       }
-      await nextMacrotask(); // never hold the event loop across batches
+      await nextTurn(); // never hold the event loop across batches
     }
   }
 
@@ -372,6 +374,7 @@ export class DispatchLoop {
     const done = runner.run().finally(() => {
       this.#runners.delete(claimed.job.id);
       slotFree();
+      this.#slots.settled();
       this.wake();
       this.#notifyIdle();
     });

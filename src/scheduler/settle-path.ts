@@ -10,8 +10,11 @@ import type { ClaimedJob, ClaimJobsRequest, SettleOutcome, SettleRequest, Storag
 
 /** A claim that rides along with a settle batch, begun and ended by the dispatch loop. */
 export interface ClaimAlong {
-  /** Reserves free slots and returns the claim to make, or null (stopping, or no free slot). */
-  begin(): ClaimJobsRequest | null;
+  /**
+   * Reserves free slots and returns the claim to make, or null (stopping, or no free slot).
+   * `settles`: how many settles commit in the claim's transaction (their room is free by then).
+   */
+  begin(settles: number): ClaimJobsRequest | null;
   /** Releases the reservation; `claimed` is null when the transaction failed. */
   end(request: ClaimJobsRequest, claimed: ClaimedJob[] | null): Promise<void>;
 }
@@ -69,7 +72,7 @@ export class SettlePath {
 
   async #settleOnce(reqs: SettleRequest[]): Promise<SettleOutcome[]> {
     const { storage, clock, claimAlong } = this.#o;
-    const claim = storage.settleAndClaim ? claimAlong.begin() : null;
+    const claim = storage.settleAndClaim ? claimAlong.begin(reqs.length) : null;
     if (!claim || !storage.settleAndClaim) return storage.settleJobs({ settles: reqs, now: clock.now() });
     let result;
     try {

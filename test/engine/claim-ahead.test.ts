@@ -9,6 +9,7 @@ import { defineJobType, JobEngine, type StorageAdapter } from '../../src/index.j
 import { FakeClock } from '../../src/testing/index.js';
 import type { ClaimJobsRequest } from '../../src/storage/adapter.js';
 import { storeKinds } from '../helpers/stores.js';
+import { SETTLING_ALLOWANCE } from '../../src/scheduler/slots.js';
 
 /** Records the `limit` of every claim the engine makes (claimJobs and settleAndClaim). */
 function recordingStore(inner: StorageAdapter) {
@@ -26,11 +27,58 @@ function recordingStore(inner: StorageAdapter) {
   return { store, limits };
 }
 
+/**
+ * Settles wait while the gate is closed (claims go on). Without `settleAndClaim`, so every claim
+ * is a `claimJobs`, counted against the settles committed: `maxHeld` is the most jobs the
+ * worker held (claimed, settle not committed) once a claim came back.
+ */
+function settleGate(inner: StorageAdapter) {
+  let opened: Promise<void> = Promise.resolve();
+  let open = () => {};
+  let claimed = 0;
+  let settled = 0;
+  const g = { maxHeld: 0 };
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'settleAndClaim') return undefined;
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      if (prop === 'claimJobs')
+        return async (req: ClaimJobsRequest) => {
+          const jobs = (await f(req)) as unknown[];
+          claimed += jobs.length;
+          g.maxHeld = Math.max(g.maxHeld, claimed - settled);
+          return jobs;
+        };
+      if (prop === 'settleJobs')
+        return async (req: { settles: unknown[] }) => {
+          await opened;
+          const out = await f(req);
+          settled += req.settles.length;
+          return out;
+        };
+      return f;
+    },
+  });
+  return {
+    store,
+    get maxHeld() {
+      return g.maxHeld;
+    },
+    close() {
+      opened = new Promise<void>((resolve) => (open = resolve));
+    },
+    open: () => open(),
+  };
+}
+
 /** Jobs with `hold: true` wait until released; the rest return at once. Counts live handlers. */
 function jobType(opts: { concurrency?: number } = {}) {
   const live = new Set<string>();
   const ran: number[] = [];
   const holds = new Map<number, () => void>();
+  const ranWaiters: { n: number; resolve: () => void }[] = [];
   const s = { max: 0 };
   let heldStarted!: () => void;
   const heldStart = new Promise<void>((r) => (heldStarted = r));
@@ -41,6 +89,7 @@ function jobType(opts: { concurrency?: number } = {}) {
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     async handler(input, ctx) {
       ran.push(input.n);
+      for (const w of ranWaiters.filter((w) => ran.length >= w.n)) w.resolve();
       live.add(ctx.job.id);
       s.max = Math.max(s.max, live.size);
       try {
@@ -57,7 +106,8 @@ function jobType(opts: { concurrency?: number } = {}) {
       }
     },
   });
-  return { type, s, ran, heldStart, release: (n: number) => holds.get(n)?.() };
+  const ranAtLeast = (n: number) => new Promise<void>((resolve) => (ran.length >= n ? resolve() : ranWaiters.push({ n, resolve })));
+  return { type, s, ran, heldStart, ranAtLeast, release: (n: number) => holds.get(n)?.() };
 }
 
 function statusCounter(engine: JobEngine) {
@@ -81,9 +131,10 @@ async function countByStatus(store: StorageAdapter, status: 'running' | 'queued'
 
 for (const kind of storeKinds()) {
   describe.skipIf(kind.skip)(`claim-ahead (${kind.name})${kind.skip}`, () => {
-    async function warmEngine(opts: { concurrency: number; typeConcurrency?: number; clock?: FakeClock; leaseMs?: number }) {
+    async function warmEngine(opts: { concurrency: number; typeConcurrency?: number; clock?: FakeClock; leaseMs?: number; gatedSettles?: boolean }) {
       kind.fresh();
-      const rec = recordingStore(kind.open());
+      const gate = settleGate(kind.open());
+      const rec = recordingStore(opts.gatedSettles ? gate.store : kind.open());
       const jt = jobType({ concurrency: opts.typeConcurrency });
       const engine = new JobEngine({
         jobTypes: [jt.type],
@@ -99,7 +150,7 @@ for (const kind of storeKinds()) {
       // Warm-up: ten short handlers teach the buffer that this worker's jobs are short.
       await engine.system.submitMany(Array.from({ length: 10 }, (_, n) => ({ type: 'quick' as const, input: { n } })));
       await until('completed', 10);
-      return { engine, jt, rec, until };
+      return { engine, jt, rec, until, gate };
     }
 
     it('after short handlers, claims reach beyond the free slots, and handlers never exceed concurrency', async () => {
@@ -111,6 +162,25 @@ for (const kind of storeKinds()) {
       expect(Math.max(...rec.limits)).toBeLessThanOrEqual(2 + 32);
       expect(jt.s.max).toBeLessThanOrEqual(2);
       expect(jt.ran).toHaveLength(210);
+    });
+
+    it('claims never run ahead of settles: a worker holds at most concurrency + look-ahead + one settle batch', async () => {
+      // Settles are held at a gate while handlers (no-ops) keep finishing. Before the fix the
+      // worker kept claiming for its freed slots, so every queued job ended up claimed,
+      // run and waiting for its settle in memory (thousands in a fast drain: GC pauses, RSS).
+      const concurrency = 2;
+      const cap = concurrency + 32 + SETTLING_ALLOWANCE; // 32: the look-ahead of two slots
+      const { engine, jt, rec, until, gate } = await warmEngine({ concurrency, gatedSettles: true });
+      const before = rec.limits.length;
+      gate.close();
+      const total = cap + 40;
+      await engine.system.submitMany(Array.from({ length: total }, (_, n) => ({ type: 'quick' as const, input: { n: 100 + n } })));
+      await jt.ranAtLeast(10 + cap);
+      gate.open();
+      await until('completed', 10 + total);
+      expect(rec.limits.length).toBeGreaterThan(before);
+      expect(gate.maxHeld).toBe(cap);
+      expect(jt.ran).toHaveLength(10 + total);
     });
 
     it('a type under a concurrency cap is never prefetched: no claim asks for more than the free slots', async () => {

@@ -13,7 +13,7 @@
  * over (before its settle commits, so the next job starts at once). Why claims never take more
  * than the room: a claim reserves the room it asks for before it goes to the store, and both
  * paths count `busy + buffered + reserved`; the reservation ends in the step that buffers the jobs.
- * Why claims never outrun settles: finished attempts waiting for their settle beyond one batch
+ * Why claims never outrun settles: finished attempts waiting for their settle beyond two batches
  * take room too (slots.ts, `SETTLING_ALLOWANCE`), so a fast drain holds a bounded set of jobs.
  * Why nothing starts once `stop()` began: `#admit` releases (back to `queued`, unstarted)
  * whatever a claim in flight returns after that point, and stop releases the buffer.
@@ -53,7 +53,6 @@ export interface DispatchLoopOptions {
  * into an unbounded write.
  */
 export const PROMOTE_PER_CLAIM = 1000;
-
 
 /** Claims and runs jobs while started. */
 export class DispatchLoop {

@@ -164,7 +164,7 @@ for (const kind of storeKinds()) {
       expect(jt.ran).toHaveLength(210);
     });
 
-    it('claims never run ahead of settles: a worker holds at most concurrency + look-ahead + one settle batch', async () => {
+    it('claims never run ahead of settles: a worker holds at most concurrency + look-ahead + the settle allowance (two batches)', async () => {
       // Settles are held at a gate while handlers (no-ops) keep finishing. Before the fix the
       // worker kept claiming for its freed slots, so every queued job ended up claimed,
       // run and waiting for its settle in memory (thousands in a fast drain: GC pauses, RSS).

@@ -3,7 +3,7 @@ import { MAX_JOBS_PER_TRANSACTION } from './prefetch-buffer.js';
 /**
  * Finished attempts that may wait for their settle without holding back claims: two full
  * settle batches (the one committing and the one filling while the next handlers run; one
- * alone cost Postgres ~5 % of its drain, measured). Beyond it, each waiting
+ * alone cost Postgres ~5 % of its drain, measured). Beyond them, each waiting
  * settle takes the room of one claim, so claims never run ahead of settles: without this
  * bound a fast drain claimed and ran jobs faster than their settles committed, and kept
  * thousands of finished attempts in memory (their objects outlived the young-generation GC,

@@ -202,7 +202,7 @@ export class JobEngine<T extends AnyJobType = any> {
     });
     const schedules = parseSchedules(o.schedules ?? [], this.#registry);
     // Group commit of independent submits: one transaction (one fsync) per burst.
-    this.#insertQueue = createSubmitQueue(this.#storage, this.#clock);
+    this.#insertQueue = createSubmitQueue(this.#storage, this.#clock, this.#loop?.submitClaim);
     const engine = this;
     this.#core = {
       storage: this.#storage,

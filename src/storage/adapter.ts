@@ -228,6 +228,19 @@ export interface SettleAndClaimResult {
   claimed: ClaimedJob[];
 }
 
+/** Request of {@link StorageAdapter.insertAndClaim}. */
+export interface InsertAndClaimRequest {
+  insert: InsertJobsRequest;
+  /** Made after the insert, in its transaction (its `now` is the insert's `now` or later). */
+  claim: ClaimJobsRequest;
+}
+
+/** Result of {@link StorageAdapter.insertAndClaim}. */
+export interface InsertAndClaimResult {
+  inserted: InsertOutcome[];
+  claimed: ClaimedJob[];
+}
+
 /** Request of {@link StorageAdapter.pruneJobs}. */
 export interface PruneJobsRequest {
   finishedBefore: number;
@@ -509,6 +522,14 @@ export interface StorageAdapter {
    * Outcomes come in request order; see {@link NewJob.dedupWindowMs} and {@link InsertJobsRequest.atomic}.
    */
   insertJobs(req: InsertJobsRequest): Promise<InsertOutcome[]>;
+  /**
+   * Optional fast path: `insertJobs` then `claimJobs` in ONE transaction, so a submit to an
+   * engine with a free slot pays one commit (one fsync) before its handler starts, not two.
+   * The claim is an ordinary claim (claim order, limits), so a new job is claimed only when it
+   * is next in line. An atomic insert that writes nothing claims nothing.
+   * MUST: a store that offers insertAndClaim gives exactly the semantics of the two calls.
+   */
+  insertAndClaim?(req: InsertAndClaimRequest): Promise<InsertAndClaimResult>;
   /**
    * Claims up to `limit` `queued` jobs of `types` in claim order: `running`, attempt + 1,
    * `startedAt = now`, lease owner `workerId`, lease expiry `now + leaseMs`. No job is ever

@@ -7,7 +7,7 @@
 import type { StorageAdapter } from './adapter.js';
 
 /** The seam methods whose success can produce job events. */
-export const EVENT_WRITES = ['insertJobs', 'claimJobs', 'recordProgress', 'settleJobs', 'settleAndClaim', 'cancelJob', 'retryJob', 'promoteDueJobs'] as const;
+export const EVENT_WRITES = ['insertJobs', 'insertAndClaim', 'claimJobs', 'recordProgress', 'settleJobs', 'settleAndClaim', 'cancelJob', 'retryJob', 'promoteDueJobs'] as const;
 
 /** A method of {@link EVENT_WRITES}. */
 export type EventWrite = (typeof EVENT_WRITES)[number];

@@ -42,8 +42,10 @@ export const broken = defineJobType({
 /** A handler controlled from the test: it waits until released. */
 export function gate() {
   const started: string[] = [];
+  /** Starts not yet handed out by nextStart(), oldest first (a job may start before its submit resolves). */
+  const unseen: string[] = [];
   const releases = new Map<string, (v: unknown) => void>();
-  const waiters: { id?: string; resolve: (id: string) => void }[] = [];
+  const waiters: ((id: string) => void)[] = [];
   const type = defineJobType({
     name: 'gated',
     input: z.object({ key: z.string() }),
@@ -51,7 +53,9 @@ export function gate() {
     timeoutMs: 600_000,
     async handler(input, ctx) {
       started.push(ctx.job.id);
-      for (const w of waiters.splice(0)) w.resolve(ctx.job.id);
+      const waiter = waiters.shift();
+      if (waiter) waiter(ctx.job.id);
+      else unseen.push(ctx.job.id);
       return new Promise((resolve, reject) => {
         releases.set(ctx.job.id, resolve);
         ctx.signal.addEventListener('abort', () => reject(new Error(`aborted: ${String(ctx.signal.reason)}`)));
@@ -63,7 +67,9 @@ export function gate() {
     started,
     /** Resolves with the id of the next job whose handler starts (or one already started). */
     nextStart(): Promise<string> {
-      return new Promise((resolve) => waiters.push({ resolve }));
+      const first = unseen.shift();
+      if (first !== undefined) return Promise.resolve(first);
+      return new Promise((resolve) => waiters.push(resolve));
     },
     release(id: string, value: unknown = { ok: true }) {
       releases.get(id)?.(value);

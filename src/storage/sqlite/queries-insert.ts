@@ -19,17 +19,27 @@ const ROLLBACK = Symbol('rollback atomic batch');
  * write lock (BEGIN IMMEDIATE), so no other writer can insert in between.
  */
 export function insertJobs(conn: SqliteConnection, req: InsertJobsRequest): InsertOutcome[] {
+  return insertJobsThen(conn, req, () => null).outcomes;
+}
+
+/**
+ * `insertJobs`, then `then()` in the same transaction (insertAndClaim: the claim for a free
+ * slot). An atomic batch that rolls back runs nothing after it (`after` is null).
+ */
+export function insertJobsThen<T>(conn: SqliteConnection, req: InsertJobsRequest, then: () => T): { outcomes: InsertOutcome[]; after: T | null } {
   let outcomes: InsertOutcome[] = [];
+  let after: T | null = null;
   try {
     conn.write(() => {
       outcomes = req.jobs.map((job) => insertOne(conn, job, req));
       if (req.atomic && outcomes.some((o) => o.kind !== 'inserted')) throw ROLLBACK;
+      after = then();
     });
   } catch (err) {
     if (err !== ROLLBACK) throw err;
-    return outcomes.map((o) => (o.kind === 'inserted' ? { kind: 'not_written' } : o));
+    return { outcomes: outcomes.map((o) => (o.kind === 'inserted' ? { kind: 'not_written' } : o)), after: null };
   }
-  return outcomes;
+  return { outcomes, after };
 }
 
 // Hand-written, like the rest of this file: submits are a hot path, and building these

@@ -20,6 +20,8 @@ import type {
   ExpiredLease,
   FencedWriteResult,
   GetJobRequest,
+  InsertAndClaimRequest,
+  InsertAndClaimResult,
   InsertJobsRequest,
   InsertOutcome,
   JobIdRequest,
@@ -54,7 +56,7 @@ import type {
 import { cancelJob, retryJob } from './queries-cancel-retry.js';
 import { claimInTransaction, claimJobs, nextDueAt, promoteDueJobs } from './queries-claim.js';
 import { readEvents } from './queries-events.js';
-import { insertJobs } from './queries-insert.js';
+import { insertJobs, insertJobsThen } from './queries-insert.js';
 import { listJobTypeAudit, loadJobTypeSettings, updateJobTypeSettings } from './queries-job-types.js';
 import { advanceSchedule, listScheduleAudit, loadSchedules, updateSchedule } from './queries-schedules.js';
 import { acquireLeadership } from './queries-leadership.js';
@@ -168,6 +170,14 @@ class SqliteStorage implements SqliteStorageAdapter {
 
   async insertJobs(req: InsertJobsRequest): Promise<InsertOutcome[]> {
     return this.#call('insertJobs', (c) => insertJobs(c, req));
+  }
+
+  /** One transaction: the submit's jobs, then the claim for this engine's free slots. */
+  async insertAndClaim(req: InsertAndClaimRequest): Promise<InsertAndClaimResult> {
+    return this.#call('insertAndClaim', (c) => {
+      const r = insertJobsThen(c, req.insert, () => claimInTransaction(c, req.claim));
+      return { inserted: r.outcomes, claimed: r.after ?? [] };
+    });
   }
 
   async claimJobs(req: ClaimJobsRequest): Promise<ClaimedJob[]> {

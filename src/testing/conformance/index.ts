@@ -21,6 +21,7 @@ import { claimJobsChecks } from './claim-jobs.js';
 import { dependencyChecks } from './dependencies.js';
 import { eventChecks } from './events.js';
 import { fencingChecks } from './fencing.js';
+import { insertAndClaimChecks } from './insert-and-claim.js';
 import { insertJobsChecks } from './insert-jobs.js';
 import { jobTypeChecks } from './job-types.js';
 import { leadershipChecks } from './leadership.js';
@@ -44,6 +45,7 @@ const GROUPS: ((s: ConformanceSuite) => void)[] = [
   dependencyChecks,
   claimJobsChecks,
   claimFlowControlChecks,
+  insertAndClaimChecks,
   settleJobsChecks,
   scheduleChecks,
   fencingChecks,

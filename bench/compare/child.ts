@@ -1,6 +1,6 @@
 /**
- * One measurement in its own process (spawned by run.ts):
- *   node --import tsx child.ts --system NAME --workload W --jobs N --samples S --loc JSON
+ * One measurement in its own process (spawned by run.ts, compiled first by build-child.ts):
+ *   node .build/child.mjs --system NAME --workload W --jobs N --samples S --loc JSON
  * replies `{ type: 'result', output }` or `{ type: 'error', error }` over IPC, then exits.
  * `--role worker` is the worker process of the latency-2p workload (spawned by that workload).
  */

@@ -14,6 +14,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildChild } from './build-child.js';
 import { dropSchema, probePostgres } from './pg.js';
 import type { Backend, StoreLocation } from './peer.js';
 import { probeRedis } from './redis.js';
@@ -75,10 +76,10 @@ function versions(): Record<string, string> {
   return out;
 }
 
-/** Runs child.ts for one measurement and returns what it replied. */
-function runChild(args: string[], timeoutMs: number): Promise<MeasureOutput> {
+/** Runs the compiled child (build-child.ts) for one measurement and returns what it replied. */
+function runChild(childPath: string, args: string[], timeoutMs: number): Promise<MeasureOutput> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(here, 'child.ts'), args, { execArgv: ['--import', 'tsx'], cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(childPath, args, { execArgv: [], cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let settled = false;
     let reply: { type: 'result'; output: MeasureOutput } | { type: 'error'; error: string } | null = null;
     const timer = setTimeout(() => {
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
     }
   }
 
+  const childPath = await buildChild(here);
   const measurements: Measurement[] = [];
   const t0 = Date.now();
   try {
@@ -206,7 +208,7 @@ async function main(): Promise<void> {
       const args = ['--system', system.name, '--workload', workload, '--jobs', String(jobs), '--samples', String(samples), '--loc', JSON.stringify(loc)];
       const head = `[${k + 1}/${plan.length}] rep ${rep} ${workload} ${system.name}`;
       try {
-        const output = await runChild(args, workload === 'depth-1m' ? 45 * 60_000 : 10 * 60_000);
+        const output = await runChild(childPath, args, workload === 'depth-1m' ? 45 * 60_000 : 10 * 60_000);
         measurements.push({ system: system.name, workload, rep, output });
         console.error(`${head}: ${describe(output)}`);
       } catch (error) {

@@ -4,7 +4,6 @@
  */
 import { fork } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { counter, monoMs, percentile, startSampler } from './measure.js';
 import type { Peer, PeerOptions, StoreLocation, SystemDef } from './peer.js';
 
@@ -177,8 +176,9 @@ async function latencyTwoProcesses(i: MeasureInput): Promise<MeasureOutput> {
   const producer = await i.system.create(peerOptions(i, { fresh: true }));
   const starts = nextEvent<{ n: number; t: number }>('handler start in the worker process');
   const completions = nextEvent<void>('completion in the worker process');
-  const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), ['--role', 'worker', '--system', i.system.name, '--loc', JSON.stringify(i.loc)], {
-    execArgv: ['--import', 'tsx'],
+  // The worker runs the same entry point as this process (the compiled child), the same way.
+  const child = fork(process.argv[1]!, ['--role', 'worker', '--system', i.system.name, '--loc', JSON.stringify(i.loc)], {
+    execArgv: process.execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {

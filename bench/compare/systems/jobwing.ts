@@ -1,6 +1,6 @@
 /**
- * jobwing, imported from the repository's source (../../src, run through tsx), so the bench
- * measures the working tree, not a published build. Three systems: SQLite FULL (the default),
+ * jobwing, imported from the repository's source (../../src, compiled with the child by
+ * build-child.ts), so the bench measures the working tree, not a published build. Three systems: SQLite FULL (the default),
  * SQLite NORMAL, Postgres. Jobs go through the public API: `engine.system.submit()`,
  * `submitMany()`, a zod-validated job type, default dedup (every input is distinct).
  */

@@ -289,7 +289,7 @@ export class JobEngine<T extends AnyJobType = any> {
     if (this.#storage.capabilities.pushWake && this.#storage.subscribe) {
       this.#unsubscribe = await this.#storage.subscribe(() => {
         this.#loop?.wake();
-        this.#feed.poll();
+        this.#feed.pollSoon();
       });
     }
     this.#state = 'started';

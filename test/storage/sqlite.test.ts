@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobwingError, ValidationError } from '../../src/errors.js';
 import type { StorageAdapter } from '../../src/storage/adapter.js';
-import { DUE_JOBS_SQL, NEXT_QUEUED_SQL } from '../../src/storage/sqlite/queries-claim.js';
+import { CLAIM_BATCH_SQL, CLAIM_SEQS_SQL, DUE_JOBS_SQL, NEXT_QUEUED_SQL } from '../../src/storage/sqlite/queries-claim.js';
 import { FIND_DUPLICATE_SQL } from '../../src/storage/sqlite/queries-insert.js';
 import { EXPIRED_LEASES_SQL } from '../../src/storage/sqlite/queries-lease.js';
 import { PRUNABLE_SQL } from '../../src/storage/sqlite/queries-prune.js';
@@ -193,6 +193,13 @@ describe('sqliteStorage (SQLite only)', () => {
         (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join('\n');
       expect(plan(NEXT_QUEUED_SQL, '["a"]', 10)).toMatch(/USING INDEX jobs_claim_idx/);
       expect(plan(NEXT_QUEUED_SQL, '["a"]', 10)).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+      // The claim's UPDATE finds its rows by seq (rowid). The planner preferred a scan of every
+      // queued entry of jobs_status_list_idx (status = 'queued' is an equality on its first
+      // column), checking each against the IN-list: O(queued jobs) per claim.
+      for (const claim of [plan(CLAIM_BATCH_SQL, T0, 'w', T0, T0, '["a"]', 10), plan(CLAIM_SEQS_SQL, T0, 'w', T0, T0, '[1,2]')]) {
+        expect(claim).toMatch(/SEARCH jobs USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+        expect(claim).not.toMatch(/jobs_status_list_idx/);
+      }
       expect(plan(DUE_JOBS_SQL, T0, 10)).toMatch(/USING INDEX jobs_due_idx/);
       expect(plan(EXPIRED_LEASES_SQL, T0, 10)).toMatch(/USING INDEX jobs_lease_idx/);
       expect(plan(PRUNABLE_SQL, T0, 10)).toMatch(/USING INDEX jobs_prune_idx/);
